@@ -70,7 +70,7 @@ def orgunit_move(*, unit: OrgUnit, new_parent: OrgUnit, by: User | None) -> OrgU
     """Move a unit (and its subtree) under another parent, keeping assignments in step."""
     old_path = unit.path
     old_parent_path = old_path[: -OrgUnit.steplen]
-    unit.move(new_parent, pos="last-child")
+    OrgUnit.objects.move(unit, new_parent, pos="last-child")
     unit.refresh_from_db()
     new_path = unit.path
     Assignment.objects.filter(prefix_q("org_path", old_path)).update(
