@@ -320,20 +320,17 @@ def plan_org_import(
             elif (
                 level in levels
                 and parent_level in levels
-                and levels.index(parent_level) >= levels.index(level)
+                and levels.index(parent_level) != levels.index(level) - 1
             ):
-                row_errors.append(
-                    RowError(
-                        row.number,
-                        "level",
-                        _("a %(level)s cannot be under a %(parent)s (levels: %(levels)s)")
-                        % {
-                            "level": level,
-                            "parent": parent_level,
-                            "levels": " → ".join(levels),
-                        },
-                    )
+                expected = levels[levels.index(level) - 1] if levels.index(level) else None
+                message = (
+                    _("a %(level)s must be under a %(expected)s, not a %(parent)s")
+                    % {"level": level, "expected": expected, "parent": parent_level}
+                    if expected
+                    else _("a %(level)s is the top of the tree and has no parent")
+                    % {"level": level}
                 )
+                row_errors.append(RowError(row.number, "level", message))
         unit = existing.get(code)
         if unit is not None and level in levels and unit.level != level:
             row_errors.append(

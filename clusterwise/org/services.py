@@ -35,7 +35,7 @@ class PathAllocator:
 
     def _first_free(self, parent_path: str | None) -> int:
         if parent_path is None:
-            last = OrgUnit.get_last_root_node()
+            last = OrgUnit.objects.get_last_root_node()
             return (last._str2int(last.path) + 1) if last else 1
         depth = len(parent_path) // OrgUnit.steplen + 1
         last_path = (
