@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from clusterwise.org import services
 from clusterwise.org.models import OrgUnit, Person, Role, School, User
@@ -107,6 +108,7 @@ def world(db: None) -> World:
 def _isolated_settings(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Jobs run at once (a confirmed import has finished when the view returns); uploads
     go to a temporary folder."""
+    translation.activate("en")  # a previous request may have left another language active
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,7 +1,6 @@
 """The HTTP API: /api/v1/, OpenAPI at /api/v1/openapi.json."""
 # No `from __future__ import annotations` here: django-ninja reads the annotations at run time.
 
-
 import datetime
 import uuid
 from typing import Any
@@ -12,8 +11,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, FilterSchema, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError
-from ninja.responses import Status
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import Status
 from ninja.security import HttpBearer
 
 from clusterwise.org import selectors
@@ -85,7 +84,9 @@ def auth_token(request: HttpRequest, data: TokenIn) -> Any:
     """Exchange a username (or phone) and password for a bearer token."""
     credentials = {"username": data.username}
     if AxesProxyHandler.is_locked(request, credentials):
-        return Status(403, {"detail": "Too many failed attempts; this account is locked for a while."})
+        return Status(
+            403, {"detail": "Too many failed attempts; this account is locked for a while."}
+        )
     user = authenticate(request, username=data.username, password=data.password)
     if user is None:
         return Status(401, {"detail": "Wrong username or password."})

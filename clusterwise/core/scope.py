@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -70,7 +70,7 @@ def scope_paths(user: User | AnonymousUser) -> tuple[str, ...]:
                 .values_list("org_path", flat=True)
             )
         )
-    user._scope_paths = paths  # type: ignore[union-attr]
+    user._scope_paths = paths  # type: ignore[union-attr,attr-defined]
     return paths
 
 
@@ -94,7 +94,7 @@ def get_or_404(queryset: QuerySet[M], **lookup: Any) -> M:
     """One record of a (scoped) queryset; 404 when absent or when the key is malformed."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+    except (ObjectDoesNotExist, ValueError, ValidationError):
         # A malformed UUID is "not found" too, never a 500 or a hint.
         raise Http404 from None
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 class TabularError(ValueError):
@@ -23,7 +23,7 @@ class Row:
     values: dict[str, str]
 
 
-def _clean_header(header: list[object]) -> list[str]:
+def _clean_header(header: Sequence[Any]) -> list[str]:
     names = [str(h).strip().lower().replace(" ", "_") if h is not None else "" for h in header]
     if not any(names):
         raise TabularError("The first row must name the columns.")
@@ -43,7 +43,7 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _rows(records: Iterator[list[object]]) -> Iterator[Row]:
+def _rows(records: Iterator[Sequence[Any]]) -> Iterator[Row]:
     try:
         header = _clean_header(next(records))
     except StopIteration:

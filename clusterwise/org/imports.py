@@ -331,14 +331,14 @@ def plan_org_import(
                     % {"level": level}
                 )
                 row_errors.append(RowError(row.number, "level", message))
-        unit = existing.get(code)
-        if unit is not None and level in levels and unit.level != level:
+        existing_unit = existing.get(code)
+        if existing_unit is not None and level in levels and existing_unit.level != level:
             row_errors.append(
                 RowError(
                     row.number,
                     "level",
                     _("%(code)s is already a %(old)s; an import cannot change its level")
-                    % {"code": code, "old": unit.level},
+                    % {"code": code, "old": existing_unit.level},
                 )
             )
         school_fields = None
@@ -349,12 +349,12 @@ def plan_org_import(
             continue
 
         unit_fields = {"name": name}
-        if unit is None:
+        if existing_unit is None:
             action, changed = "create", []
         else:
-            changed = [f for f, v in unit_fields.items() if getattr(unit, f) != v]
+            changed = [f for f, v in unit_fields.items() if getattr(existing_unit, f) != v]
             if school_fields is not None:
-                school = getattr(unit, "school", None)
+                school = getattr(existing_unit, "school", None)
                 changed += [
                     f for f, v in school_fields.items() if school is None or getattr(school, f) != v
                 ]

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
-from treebeard.mp_tree import MP_Node
+from treebeard.mp_tree import MP_Node, MP_NodeManager
 
 from clusterwise.core.models import BaseModel, VersionedModel
 
@@ -36,6 +36,7 @@ class OrgUnit(BaseModel, MP_Node):
     level = models.CharField(_("level"), max_length=40, db_index=False)
     history = HistoricalRecords(excluded_fields=["numchild"])
 
+    objects = MP_NodeManager()  # type: ignore[django-manager-missing]
     node_order_by: list[str] = []
 
     class Meta:

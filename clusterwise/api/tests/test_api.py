@@ -41,7 +41,12 @@ def test_a_token_needs_a_json_body(world, client) -> None:
 
 
 def test_every_endpoint_requires_a_token(world, client) -> None:
-    for url in ["/api/v1/me", "/api/v1/org-units", f"/api/v1/org-units/{world.state.pk}", "/api/v1/people"]:
+    for url in [
+        "/api/v1/me",
+        "/api/v1/org-units",
+        f"/api/v1/org-units/{world.state.pk}",
+        "/api/v1/people",
+    ]:
         response = client.get(url)
         assert response.status_code == 401, url
         assert response.json()["detail"]
@@ -135,4 +140,10 @@ def test_a_person_outside_scope_is_404(world, crc_api) -> None:
 
 def test_the_openapi_schema_is_published(db, client) -> None:
     schema = client.get("/api/v1/openapi.json").json()
-    assert {"/api/v1/org-units", "/api/v1/org-units/{unit_id}", "/api/v1/people", "/api/v1/me", "/api/v1/auth/token"} <= set(schema["paths"])
+    assert {
+        "/api/v1/org-units",
+        "/api/v1/org-units/{unit_id}",
+        "/api/v1/people",
+        "/api/v1/me",
+        "/api/v1/auth/token",
+    } <= set(schema["paths"])
