@@ -1,0 +1,97 @@
+"""Screenshots of the main screens at phone and desktop widths, for docs/screenshots/.
+
+Each test logs in once as one persona of the demo and saves `<screen>-phone.png` and
+`<screen>-desktop.png` for every screen that persona shows best. The names stay the same
+from run to run so the user guide can link them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from playwright.sync_api import Page, expect
+
+from clusterwise.org.models import Assignment, OrgUnit, Role
+
+from .conftest import DEMO_PASSWORD, DESKTOP, PHONE, SCREENSHOTS, Browser
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+
+BAD_PEOPLE_FILE = b"""name,phone,email,role,org_code,start_date
+Sunita Pawar,9822000001,sunita@example.org,teacher,MH01B01C01S01,2024-06-15
+Rahul Jadhav,98220,rahul@example,teacher,MH01B01C01S01,2024-06-15
+,9822000003,,crc,MH01B01C01,15/06/2024
+Meena Shinde,9822000004,,principal,NOPE,2024-13-01
+"""
+
+
+@pytest.fixture(autouse=True)
+def _a_fixed_day() -> Iterator[None]:
+    """The demo dates its posts back from today; a fixed day keeps the pictures the same
+    from run to run, so they change in git only when the screens do."""
+    day = datetime.datetime(2025, 6, 16, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
+    with time_machine.travel(day, tick=True):
+        yield
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save the page as it is at each width; the page is reloaded at each size so that
+    anything laid out by script starts from that width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size_name, size in SIZES.items():
+        page.set_viewport_size(size)
+        page.reload()
+        expect(page.locator("main")).to_be_visible()
+        page.screenshot(
+            path=SCREENSHOTS / f"{name}-{size_name}.png",
+            full_page=True,
+            animations="disabled",
+            caret="hide",
+        )
+
+
+def test_screenshots_of_the_login_page(demo: None, ui: Browser, page: Page) -> None:
+    ui.go("/login/")
+    shoot(page, "login")
+
+
+def test_screenshots_of_what_a_crc_sees(demo: None, ui: Browser, page: Page) -> None:
+    ui.login("crc", DEMO_PASSWORD)
+    shoot(page, "home-crc")
+    cluster = Assignment.objects.active().get(person__user__username="crc", role=Role.CRC)
+    ui.go(f"/org/units/{cluster.org_unit_id}/")
+    shoot(page, "org-unit")
+    ui.go("/org/schools/")
+    expect(page.locator("#rows tbody tr").first).to_be_visible()
+    shoot(page, "schools")
+
+
+def test_screenshots_of_what_a_district_officer_sees(demo: None, ui: Browser, page: Page) -> None:
+    ui.login("district", DEMO_PASSWORD)
+    shoot(page, "home-district")
+    ui.go("/org/people/")
+    shoot(page, "people")
+    head = Assignment.objects.active().get(person__user__username="head")
+    ui.go(f"/org/people/{head.person_id}/")
+    expect(page.locator("h1")).to_contain_text(head.person.name)
+    shoot(page, "person")
+
+
+def test_screenshots_of_what_a_state_admin_sees(demo: None, ui: Browser, page: Page) -> None:
+    ui.login("state", DEMO_PASSWORD)
+    shoot(page, "home-state")
+    assert OrgUnit.objects.filter(code="MH01B01C01S01").exists()  # the file refers to it
+    ui.go("/org/import/")
+    page.get_by_label("What the file holds").select_option("import_people")
+    page.locator("input[type=file][name=file]").set_input_files(
+        {"name": "people-june.csv", "mimeType": "text/csv", "buffer": BAD_PEOPLE_FILE}
+    )
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was imported")
+    shoot(page, "import-errors")
