@@ -33,5 +33,9 @@ def run_import(job_id: str) -> None:
     except (ValidationError, ValueError) as exc:
         job_finish(job=job, error=str(exc))
         return
+    except Exception:
+        # Never leave a job "running" for ever; the worker logs the traceback.
+        job_finish(job=job, error="The import failed unexpectedly; nothing was written.")
+        raise
     job.refresh_from_db()
     job_finish(job=job, result=result)
