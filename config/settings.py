@@ -196,6 +196,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 AXES_VERBOSE = False
 
+# The Django admin asks superusers for a TOTP code from an authenticator app
+# (`manage.py otp_enroll USERNAME` registers one). Off by default only for local DEBUG runs.
+ADMIN_REQUIRES_OTP = envbool("CLUSTERWISE_ADMIN_OTP", not DEBUG)
+OTP_TOTP_ISSUER = "Clusterwise"
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", "English"),

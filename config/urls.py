@@ -1,7 +1,14 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
 
 from clusterwise.api.api import api
+
+if settings.ADMIN_REQUIRES_OTP:
+    admin.site.__class__ = OTPAdminSite
+    admin.site.login_form = OTPAdminSite.login_form
+    admin.site.login_template = OTPAdminSite.login_template
 
 urlpatterns = [
     path("", include("clusterwise.core.urls")),
