@@ -1,0 +1,29 @@
+"""Property-based checks of the whole API against its own OpenAPI schema (schemathesis):
+no input gives a 500, and every response matches what the schema declares."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from clusterwise.api.services import token_issue
+from config.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+
+@pytest.fixture
+def token(world) -> str:
+    return token_issue(user=world.crc)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@pytest.mark.django_db(transaction=False)
+def test_the_api_keeps_its_contract(case, token) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
