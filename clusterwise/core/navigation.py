@@ -29,16 +29,17 @@ MENU = [
 
 def menu_for(request: HttpRequest) -> list[dict[str, object]]:
     user = request.user
-    items = []
-    for item in MENU:
-        if item.permission and not user.has_perm(item.permission):
-            continue
-        url = reverse(item.url_name)
-        items.append(
-            {
-                "label": item.label,
-                "url": url,
-                "active": request.path == url or (url != "/" and request.path.startswith(url)),
-            }
-        )
+    items = [
+        {"label": item.label, "url": reverse(item.url_name), "active": False}
+        for item in MENU
+        if not item.permission or user.has_perm(item.permission)
+    ]
+    # Only the most specific entry is current: /org/people/ is "People", not also "Org tree".
+    matches = [
+        i
+        for i in items
+        if request.path == i["url"] or (i["url"] != "/" and request.path.startswith(str(i["url"])))
+    ]
+    if matches:
+        max(matches, key=lambda i: len(str(i["url"])))["active"] = True
     return items

@@ -45,7 +45,7 @@ def children_of(user: User, unit: OrgUnit) -> QuerySet[OrgUnit]:
     return (
         orgunits_for(user)
         .filter(prefix_q("path", unit.path), depth=unit.depth + 1)
-        .order_by("name")
+        .order_by("name", "code")
     )
 
 
@@ -95,7 +95,7 @@ def people_list(user: User, *, include_former: bool = False) -> QuerySet[Person]
         people_for(user, include_former=include_former)
         .select_related("user")
         .prefetch_related(Prefetch("assignments", queryset=current, to_attr="current"))
-        .order_by("name")
+        .order_by("name", "pk")
     )
 
 
@@ -133,5 +133,5 @@ def posts_at(user: User, unit: OrgUnit) -> QuerySet[Assignment]:
         Assignment.objects.active()
         .filter(scope_q(user, "org_path"), org_unit=unit)
         .select_related("person")
-        .order_by("role", "person__name")[:500]
+        .order_by("role", "person__name", "pk")[:500]
     )

@@ -96,7 +96,7 @@ def unit_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 def school_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = SchoolFilterForm(request.GET or None)
-    schools = selectors.schools_for(user).order_by("name")  # type: ignore[arg-type]
+    schools = selectors.schools_for(user).order_by("name", "code")  # type: ignore[arg-type]
     if form.is_valid():
         if form.cleaned_data["q"]:
             q = form.cleaned_data["q"]

@@ -85,3 +85,15 @@ def test_the_language_switcher_changes_the_page_language(world, client) -> None:
     login(client, "crc_a", "pw-crc_a")
     client.post("/i18n/setlang/", {"language": "mr", "next": "/"})
     assert b'<html lang="mr">' in client.get("/").content
+
+
+def test_a_missing_page_keeps_the_shell_and_the_language_picker(world) -> None:
+    response = world.client(world.crc).get(f"/org/units/{world.school_b1.pk}/")
+    assert response.status_code == 404
+    assert b'name="language"' in response.content and b"outside your area" in response.content
+
+
+def test_only_the_most_specific_menu_entry_is_current(world) -> None:
+    html = world.client(world.state_officer).get("/org/people/").content.decode()
+    assert html.count('aria-current="page"') == 1
+    assert 'aria-current="page" href="/org/people/"' in html
