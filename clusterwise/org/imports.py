@@ -186,10 +186,22 @@ def _find_cycles(parent_of: dict[str, str | None]) -> set[str]:
     return on_cycle
 
 
+def _inside(path: str, within: tuple[str, ...] | None) -> bool:
+    """Whether a tree path lies in the importing user's scope (None: no limit)."""
+    return within is None or any(path.startswith(prefix) for prefix in within)
+
+
 def plan_org_import(
-    rows: list[Row], *, progress: Callable[[int], None] | None = None
+    rows: list[Row],
+    *,
+    within: tuple[str, ...] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> OrgImportPlan:
-    """Check every row and work out the changes; nothing is written."""
+    """Check every row and work out the changes; nothing is written.
+
+    `within` limits the import to the importing user's subtrees: units elsewhere cannot be
+    changed or used as parents (they look unknown), and no new top-level unit is allowed.
+    """
     levels = settings.ORG_LEVELS
     errors: list[RowError] = []
     if rows:
@@ -288,7 +300,15 @@ def plan_org_import(
                 )
             )
         elif parent_code is None:
-            if level in levels and levels.index(level) != 0:
+            if within is not None and within != ("",) and level in levels:
+                row_errors.append(
+                    RowError(
+                        row.number,
+                        "parent_code",
+                        _("only a state-wide administrator can add a top-level unit"),
+                    )
+                )
+            elif level in levels and levels.index(level) != 0:
                 row_errors.append(
                     RowError(
                         row.number,
@@ -303,6 +323,8 @@ def plan_org_import(
         else:
             parent_row = by_code.get(parent_code)
             parent_unit = existing.get(parent_code)
+            if parent_unit is not None and not _inside(parent_unit.path, within):
+                parent_unit = None  # outside the user's area: as if it did not exist
             parent_level = (
                 parent_row.values["level"].strip().lower()
                 if parent_row
@@ -332,6 +354,15 @@ def plan_org_import(
                 )
                 row_errors.append(RowError(row.number, "level", message))
         existing_unit = existing.get(code)
+        if existing_unit is not None and not _inside(existing_unit.path, within):
+            row_errors.append(
+                RowError(
+                    row.number,
+                    "code",
+                    _("the code '%(code)s' is already used outside your area") % {"code": code},
+                )
+            )
+            existing_unit = None
         if existing_unit is not None and level in levels and existing_unit.level != level:
             row_errors.append(
                 RowError(
@@ -429,8 +460,14 @@ def parse_date(value: str) -> Any:
     return _("'%(value)s' is not a date (use YYYY-MM-DD)") % {"value": value}
 
 
-def plan_people_import(rows: list[Row]) -> PeopleImportPlan:
-    """Check every row of a people file and work out the changes; nothing is written."""
+def plan_people_import(
+    rows: list[Row], *, within: tuple[str, ...] | None = None
+) -> PeopleImportPlan:
+    """Check every row of a people file and work out the changes; nothing is written.
+
+    `within` limits it to the importing user's subtrees: units elsewhere look unknown and
+    people who work only elsewhere cannot be changed.
+    """
     from .models import Assignment, Person, Role, User
 
     errors: list[RowError] = []
@@ -452,6 +489,12 @@ def plan_people_import(rows: list[Row]) -> PeopleImportPlan:
         ("external_id", p.external_id): p for p in Person.objects.filter(external_id__in=ext_ids)
     }
     people.update({("phone", p.phone): p for p in Person.objects.filter(phone__in=phones)})
+    paths_of: dict[Any, list[str]] = {}
+    if within is not None:
+        for person_id, path in Assignment.objects.filter(
+            person__in=[p.pk for p in people.values()]
+        ).values_list("person_id", "org_path"):
+            paths_of.setdefault(person_id, []).append(path)
     usernames = {r.values.get("username", "").lower() for r in rows} - {""}
     taken = dict(
         User.objects.annotate(lower=Lower("username"))
@@ -527,6 +570,8 @@ def plan_people_import(rows: list[Row]) -> PeopleImportPlan:
                 )
             )
         unit = units.get(v["org_code"])
+        if unit is not None and not _inside(unit.path, within):
+            unit = None  # outside the user's area: as if it did not exist
         if unit is None:
             row_errors.append(
                 RowError(
@@ -554,6 +599,18 @@ def plan_people_import(rows: list[Row]) -> PeopleImportPlan:
             row_errors.append(RowError(row.number, "start_date", start))
         languages = parse_languages(v.get("languages", ""))
         person = people.get(key) if key[1] else None
+        if person is not None and not any(
+            _inside(path, within) for path in paths_of.get(person.pk, [""])
+        ):
+            row_errors.append(
+                RowError(
+                    row.number,
+                    key[0],
+                    _("'%(value)s' is registered to someone outside your area; ask the state team")
+                    % {"value": key[1]},
+                )
+            )
+            person = None
         if person is None and phone and key[0] == "external_id":
             clash = people.get(("phone", phone))
             if clash is not None:

@@ -7,6 +7,7 @@ from django_tasks import task
 
 from clusterwise.core.jobs import job_finish, job_progress
 from clusterwise.core.models import Job
+from clusterwise.core.scope import scope_paths
 from clusterwise.core.tabular import read_rows
 
 from . import imports, services
@@ -20,11 +21,12 @@ def run_import(job_id: str) -> None:
     try:
         with job.file.open("rb") as fh:
             rows = read_rows(fh, job.original_name)
+        within = scope_paths(job.created_by) if job.created_by else ()
         if job.kind == "import_org":
-            plan = imports.plan_org_import(rows)
+            plan = imports.plan_org_import(rows, within=within)
             apply = services.org_import_apply
         else:
-            plan = imports.plan_people_import(rows)  # type: ignore[assignment]
+            plan = imports.plan_people_import(rows, within=within)  # type: ignore[assignment]
             apply = services.people_import_apply  # type: ignore[assignment]
         if not plan.ok:
             job_finish(job=job, error="\n".join(str(e) for e in plan.errors[:200]))

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from clusterwise.core.models import Job
-from clusterwise.core.scope import get_or_404, prefix_q
+from clusterwise.core.scope import get_or_404, prefix_q, scope_paths
 from clusterwise.core.tabular import TabularError, read_rows
 
 from . import imports, selectors, services, tasks
@@ -354,7 +354,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             upload.seek(0)
             plan = (
                 imports.plan_org_import if kind == "import_org" else imports.plan_people_import
-            )(rows)
+            )(rows, within=scope_paths(request.user))
             job = Job(kind=kind, created_by=request.user, original_name=upload.name[:255])
             job.preview = {
                 "rows": len(rows),

@@ -271,3 +271,56 @@ def test_another_users_import_job_is_404(world, django_user_model) -> None:
     root = django_user_model.objects.create_superuser("root", password="x")
     client = world.client(root)
     assert client.get(reverse("org:import_job", args=[job.pk])).status_code == 404
+
+
+def test_a_web_import_cannot_touch_units_outside_the_importers_area(world) -> None:
+    from clusterwise.org import services
+
+    officer = services.person_create(
+        name="Data Officer",
+        role="data_officer",
+        org_unit=world.cluster_a,
+        username="data_a",
+        password="pw",
+        by=None,
+    )
+    client = world.client(officer.user)
+    content = (
+        b"code,name,level,parent_code\n"
+        b"CB,Renamed elsewhere,cluster,B1\n"
+        b"S9,New school,school,CB\n"
+        b"D9,New district,district,MH\n"
+    )
+    response = client.post(
+        reverse("org:import"), {"kind": "import_org", "file": SimpleUploadedFile("u.csv", content)}
+    )
+    html = client.get(response["Location"]).content.decode()
+    assert "already used outside your area" in html
+    assert html.count("unknown parent") == 2  # CB's parent B1 and D9's parent MH look unknown
+    assert OrgUnit.objects.get(code="CB").name == "Rajgurunagar Kendra"
+
+
+def test_a_web_people_import_cannot_place_people_outside_the_area(world) -> None:
+    from clusterwise.org import services
+
+    officer = services.person_create(
+        name="Data Officer",
+        role="data_officer",
+        org_unit=world.cluster_a,
+        username="data_a",
+        password="pw",
+        by=None,
+    )
+    Person.objects.filter(user=world.outsider).update(phone="9822099999")
+    client = world.client(officer.user)
+    content = (
+        b"name,phone,role,org_code\n"
+        b"New Teacher,9822011112,teacher,B1S\n"
+        b"Crc B renamed,9822099999,teacher,A1\n"
+    )
+    response = client.post(
+        reverse("org:import"),
+        {"kind": "import_people", "file": SimpleUploadedFile("p.csv", content)},
+    )
+    html = client.get(response["Location"]).content.decode()
+    assert "unknown org unit" in html and "registered to someone outside your area" in html
