@@ -126,7 +126,7 @@ def me(request: HttpRequest) -> Any:
     user: User = request.user  # type: ignore[assignment]
     person = Person.objects.filter(user=user).first()
     assignments = (
-        list(selectors.assignments_of(person).filter(end_date__isnull=True)) if person else []
+        list(selectors.assignments_of(user, person).filter(end_date__isnull=True)) if person else []
     )
     return {
         "username": user.username,

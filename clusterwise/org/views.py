@@ -156,7 +156,7 @@ def person_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "org/person_detail.html",
         {
             "person": person,
-            "assignments": selectors.assignments_of(person),
+            "assignments": selectors.assignments_of(user, person),  # type: ignore[arg-type]
             "can_manage": user.has_perm("org.manage_people"),
             "can_history": user.has_perm("org.view_history"),
         },

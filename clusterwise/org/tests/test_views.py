@@ -324,3 +324,14 @@ def test_a_web_people_import_cannot_place_people_outside_the_area(world) -> None
     )
     html = client.get(response["Location"]).content.decode()
     assert "unknown org unit" in html and "registered to someone outside your area" in html
+
+
+def test_a_persons_roles_elsewhere_are_not_shown(world) -> None:
+    from clusterwise.org import services
+
+    teacher = world.person(world.teacher)
+    services.assignment_start(person=teacher, role="teacher", org_unit=world.school_b1, by=None)
+    html = world.client(world.crc).get(reverse("org:person", args=[teacher.pk])).content.decode()
+    assert "ZP School Chakan" in html and "ZP School Wada" not in html
+    listing = world.client(world.crc).get(reverse("org:people")).content.decode()
+    assert "ZP School Wada" not in listing
