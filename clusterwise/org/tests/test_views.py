@@ -335,3 +335,12 @@ def test_a_persons_roles_elsewhere_are_not_shown(world) -> None:
     assert "ZP School Chakan" in html and "ZP School Wada" not in html
     listing = world.client(world.crc).get(reverse("org:people")).content.decode()
     assert "ZP School Wada" not in listing
+
+
+@pytest.mark.parametrize("user", ["state_officer", "crc"])
+def test_home_and_unit_pages_use_a_fixed_number_of_queries(world, user, django_assert_max_num_queries) -> None:
+    client = world.client(getattr(world, user))
+    with django_assert_max_num_queries(12):
+        assert client.get("/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("org:unit", args=[world.cluster_a.pk])).status_code == 200
