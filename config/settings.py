@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.conf import locale as django_locale
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -211,6 +212,10 @@ LANGUAGES = [
     ("fr", "Français"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django knows no Kinyarwanda; without this, {% get_language_info %} fails for "rw".
+django_locale.LANG_INFO.setdefault(
+    "rw", {"bidi": False, "code": "rw", "name": "Kinyarwanda", "name_local": "Ikinyarwanda"}
+)
 TIME_ZONE = env("CLUSTERWISE_TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True

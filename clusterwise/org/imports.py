@@ -585,7 +585,7 @@ def plan_people_import(
                 RowError(
                     row.number,
                     "org_code",
-                    _("a %(role)s must be placed at a school") % {"role": role},
+                    _("a %(role)s must be placed at a school") % {"role": Role(role).label},
                 )
             )
         elif role == Role.STATE_ADMIN and unit.level != settings.ORG_LEVELS[0]:

@@ -60,6 +60,22 @@ class OrgUnit(BaseModel, MP_Node):
         return self.level == settings.ORG_SCHOOL_LEVEL
 
 
+# Labels for the usual level names (Maharashtra, Kenya, Rwanda); any other configured
+# level shows as it is spelt in CLUSTERWISE_ORG_LEVELS.
+LEVEL_LABELS = {
+    "state": _("State"),
+    "district": _("District"),
+    "block": _("Block"),
+    "cluster": _("Cluster"),
+    "school": _("School"),
+    "national": _("National"),
+    "county": _("County"),
+    "sub-county": _("Sub-county"),
+    "zone": _("Zone"),
+    "sector": _("Sector"),
+}
+
+
 class School(models.Model):
     """The school facts of a school-level org unit."""
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django import template
 from django.conf import settings
 from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -24,3 +25,26 @@ def language_names(codes: Iterable[str] | None) -> str:
         except KeyError:
             names.append(code)
     return ", ".join(names)
+
+
+@register.filter
+def level_label(level: str) -> str:
+    """An org level in the user's language ("cluster" → "केंद्र" in Marathi)."""
+    from clusterwise.org.models import LEVEL_LABELS
+
+    return str(LEVEL_LABELS.get(level, level.replace("-", " ").capitalize()))
+
+
+ACTION_LABELS = {
+    "create": _("create"),
+    "update": _("update"),
+    "move": _("move"),
+    "assign": _("new role"),
+    "unchanged": _("unchanged"),
+}
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """An import preview's action in the user's language."""
+    return str(ACTION_LABELS.get(action, action))

@@ -112,7 +112,7 @@ def test_import_people_creates_people_with_roles_and_is_idempotent(world, tmp_pa
         ),
         (
             ["X", "9822033333", "", "", "teacher", "CA", "", ""],
-            "row 2, org_code: a teacher must be placed at a school",
+            "row 2, org_code: a Teacher must be placed at a school",
         ),
         (
             ["X", "9822033333", "", "", "teacher", "A1", "31/31/2024", ""],
