@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db.models.functions import Lower
@@ -59,9 +59,12 @@ class UnitChange:
 
 
 @dataclass
-class OrgImportPlan:
+class ImportPlan:
+    """Every problem of a file, or (when there is none) every change it would make."""
+
     errors: list[RowError]
-    changes: list[UnitChange]
+    changes: list[Any]
+    actions: ClassVar[tuple[str, ...]] = ()
 
     @property
     def ok(self) -> bool:
@@ -71,7 +74,13 @@ class OrgImportPlan:
         return sum(1 for c in self.changes if c.action == action)
 
     def summary(self) -> dict[str, int]:
-        return {a: self.count(a) for a in ("create", "update", "move", "unchanged")}
+        return {a: self.count(a) for a in self.actions}
+
+
+@dataclass
+class OrgImportPlan(ImportPlan):
+    changes: list[UnitChange]
+    actions: ClassVar[tuple[str, ...]] = ("create", "update", "move", "unchanged")
 
 
 def parse_bool(value: str) -> bool | None:
@@ -430,19 +439,9 @@ class PersonChange:
 
 
 @dataclass
-class PeopleImportPlan:
-    errors: list[RowError]
+class PeopleImportPlan(ImportPlan):
     changes: list[PersonChange]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def count(self, action: str) -> int:
-        return sum(1 for c in self.changes if c.action == action)
-
-    def summary(self) -> dict[str, int]:
-        return {a: self.count(a) for a in ("create", "update", "assign", "unchanged")}
+    actions: ClassVar[tuple[str, ...]] = ("create", "update", "assign", "unchanged")
 
 
 def parse_date(value: str) -> Any:

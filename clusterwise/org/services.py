@@ -154,7 +154,7 @@ def org_import_apply(
         orgunit_fix_numchild(paths=touched_parents)
     if progress:
         progress(total, total)
-    return {a: plan.count(a) for a in ("create", "update", "move", "unchanged")}
+    return plan.summary()
 
 
 def orgunit_update(*, unit: OrgUnit, by: User | None, **fields: Any) -> OrgUnit:
@@ -356,6 +356,7 @@ def person_transfer(
     )
 
 
+@transaction.atomic
 def user_set_password(*, user: User, password: str, by: User | None) -> None:
     """An admin's password reset: the new password works at once and lockouts are lifted."""
     from axes.utils import reset
@@ -363,6 +364,12 @@ def user_set_password(*, user: User, password: str, by: User | None) -> None:
     user.password = make_password(password)
     user.save(update_fields=["password"])
     reset(username=user.username)
+    person = Person.objects.filter(user=user).first()
+    if person is not None:
+        # The person's history records who reset the password (never the password itself).
+        person._history_user = by  # type: ignore[attr-defined]
+        person._change_reason = "password reset"  # type: ignore[attr-defined]
+        person.save(update_fields=["updated_at"])
 
 
 def people_import_apply(

@@ -30,7 +30,7 @@ from .forms import (
     SetPasswordForm,
     TransferForm,
 )
-from .models import Role
+from .models import Person, Role
 
 PAGE_SIZE = 50
 
@@ -189,6 +189,33 @@ def person_new(request: HttpRequest) -> HttpResponse:
     return render(request, "org/person_form.html", {"form": form, "title": _("Add a person")})
 
 
+def _person_form_page(
+    request: HttpRequest,
+    form: Any,
+    *,
+    person: Person,
+    save: Callable[[dict[str, Any]], object],
+    title: str,
+    success: str,
+    subtitle: str = "",
+) -> HttpResponse:
+    """The shared shape of the pages that change a person: validate, call a service, and
+    either go back to the person or show the form again with what was typed."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect("org:person", pk=person.pk)
+    return render(
+        request,
+        "org/person_form.html",
+        {"form": form, "person": person, "title": title, "subtitle": subtitle},
+    )
+
+
 @require_perm("org.manage_people")
 def person_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     person = selectors.person_get(request.user, pk)  # type: ignore[arg-type]
@@ -200,108 +227,71 @@ def person_edit(request: HttpRequest, pk: Any) -> HttpResponse:
         "languages": person.languages,
         "version": person.version,
     }
-    form = PersonForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.person_update(
-                person=person,
-                version=data["version"] or person.version,
-                by=request.user,  # type: ignore[arg-type]
-                name=data["name"],
-                phone=data["phone"],
-                email=data["email"],
-                languages=data["languages"],
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("org:person", pk=person.pk)
-    return render(
+    return _person_form_page(
         request,
-        "org/person_form.html",
-        {"form": form, "person": person, "title": _("Edit %(name)s") % {"name": person.name}},
+        PersonForm(request.POST or None, initial=initial),
+        person=person,
+        save=lambda data: services.person_update(
+            person=person,
+            version=data["version"] or person.version,
+            by=request.user,  # type: ignore[arg-type]
+            name=data["name"],
+            phone=data["phone"],
+            email=data["email"],
+            languages=data["languages"],
+        ),
+        title=_("Edit %(name)s") % {"name": person.name},
+        success=_("Saved."),
     )
 
 
 @require_perm("org.manage_people")
 def assignment_new(request: HttpRequest, pk: Any) -> HttpResponse:
     person = selectors.person_get(request.user, pk)  # type: ignore[arg-type]
-    form = AssignmentForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.assignment_start(person=person, by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("The role was added."))
-            return redirect("org:person", pk=person.pk)
-    return render(
+    return _person_form_page(
         request,
-        "org/person_form.html",
-        {
-            "form": form,
-            "person": person,
-            "title": _("Add a role for %(name)s") % {"name": person.name},
-        },
+        AssignmentForm(request.POST or None, user=request.user),
+        person=person,
+        save=lambda data: services.assignment_start(person=person, by=request.user, **data),  # type: ignore[arg-type]
+        title=_("Add a role for %(name)s") % {"name": person.name},
+        success=_("The role was added."),
     )
 
 
 @require_perm("org.manage_people")
 def assignment_transfer(request: HttpRequest, pk: Any) -> HttpResponse:
     assignment = selectors.assignment_get(request.user, pk)  # type: ignore[arg-type]
-    form = TransferForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.person_transfer(
-                assignment=assignment,
-                to_unit=form.cleaned_data["org_unit"],
-                on=form.cleaned_data["on"],
-                by=request.user,  # type: ignore[arg-type]
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("The transfer was recorded."))
-            return redirect("org:person", pk=assignment.person_id)
-    return render(
+    return _person_form_page(
         request,
-        "org/person_form.html",
-        {
-            "form": form,
-            "person": assignment.person,
-            "title": _("Transfer %(name)s") % {"name": assignment.person.name},
-            "subtitle": str(assignment),
-        },
+        TransferForm(request.POST or None, user=request.user),
+        person=assignment.person,
+        save=lambda data: services.person_transfer(
+            assignment=assignment,
+            to_unit=data["org_unit"],
+            on=data["on"],
+            by=request.user,  # type: ignore[arg-type]
+        ),
+        title=_("Transfer %(name)s") % {"name": assignment.person.name},
+        subtitle=str(assignment),
+        success=_("The transfer was recorded."),
     )
 
 
 @require_perm("org.manage_people")
 def assignment_end(request: HttpRequest, pk: Any) -> HttpResponse:
     assignment = selectors.assignment_get(request.user, pk)  # type: ignore[arg-type]
-    form = EndAssignmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.assignment_end(
-                assignment=assignment,
-                end_date=form.cleaned_data["end_date"],
-                by=request.user,  # type: ignore[arg-type]
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("The role was ended."))
-            return redirect("org:person", pk=assignment.person_id)
-    return render(
+    return _person_form_page(
         request,
-        "org/person_form.html",
-        {
-            "form": form,
-            "person": assignment.person,
-            "title": _("End a role of %(name)s") % {"name": assignment.person.name},
-            "subtitle": str(assignment),
-        },
+        EndAssignmentForm(request.POST or None),
+        person=assignment.person,
+        save=lambda data: services.assignment_end(
+            assignment=assignment,
+            end_date=data["end_date"],
+            by=request.user,  # type: ignore[arg-type]
+        ),
+        title=_("End a role of %(name)s") % {"name": assignment.person.name},
+        subtitle=str(assignment),
+        success=_("The role was ended."),
     )
 
 
@@ -311,26 +301,18 @@ def person_set_password(request: HttpRequest, pk: Any) -> HttpResponse:
     person = selectors.person_get(request.user, pk)  # type: ignore[arg-type]
     if person.user is None:
         raise Http404
-    form = SetPasswordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.user_set_password(
-            user=person.user,
-            password=form.cleaned_data["password"],
-            by=request.user,  # type: ignore[arg-type]
-        )
-        messages.success(
-            request,
-            _("The new password works now; tell %(name)s in person.") % {"name": person.name},
-        )
-        return redirect("org:person", pk=person.pk)
-    return render(
+    login = person.user
+    return _person_form_page(
         request,
-        "org/person_form.html",
-        {
-            "form": form,
-            "person": person,
-            "title": _("Reset the password of %(name)s") % {"name": person.name},
-        },
+        SetPasswordForm(request.POST or None),
+        person=person,
+        save=lambda data: services.user_set_password(
+            user=login,
+            password=data["password"],
+            by=request.user,  # type: ignore[arg-type]
+        ),
+        title=_("Reset the password of %(name)s") % {"name": person.name},
+        success=_("The new password works now; tell %(name)s in person.") % {"name": person.name},
     )
 
 

@@ -219,6 +219,9 @@ def test_admin_password_reset_lets_the_user_log_in(world, client) -> None:
     )
     response = client.post("/login/", {"username": "teacher_a1", "password": "new-secret-42"})
     assert response.status_code == 302 and response["Location"] == "/"
+    entry = target.history.first()
+    assert entry.history_change_reason == "password reset"
+    assert entry.history_user == world.district_officer
 
 
 def test_history_requires_the_role(world) -> None:
