@@ -114,6 +114,27 @@ def _indexes_built_after_loading(
     progress(len(definitions), len(definitions))
 
 
+@contextlib.contextmanager
+def _large_sqlite_cache() -> Iterator[None]:
+    """On SQLite, a 256 MB page cache while loading, then the connection's own again.
+
+    Random UUID keys land all over the primary-key b-trees; with SQLite's default 2 MB
+    cache most of those inserts read pages back from the file (docs/performance.md).
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (previous,) = cursor.fetchone()
+        cursor.execute("PRAGMA cache_size = -262144")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
 class Generator:
     def __init__(self, scale: str, seed: int, progress: ProgressFn | None = None) -> None:
         self.scale = SCALES[scale]
@@ -306,6 +327,7 @@ class Generator:
             raise ValueError("The database already has an org tree; the demo needs an empty one.")
         state = self.build_tree()
         with (
+            _large_sqlite_cache(),
             transaction.atomic(),
             _indexes_built_after_loading(
                 [OrgUnit, School, Person, Assignment],
