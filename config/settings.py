@@ -247,6 +247,10 @@ ORG_SCHOOL_LEVEL = ORG_LEVELS[-1]
 # progress) so `manage.py db_worker` can run them beside the web server.
 TASKS = {"default": {"BACKEND": env("CLUSTERWISE_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
+# Home-page figures of units this deep (1 = the state, 2 = districts) are pre-computed by a
+# job (org.figures); deeper scopes are small enough to count on each request.
+FIGURES_MAX_DEPTH = envint("CLUSTERWISE_FIGURES_DEPTH", 2)
+
 API_TOKEN_DAYS = envint("CLUSTERWISE_API_TOKEN_DAYS", 30)
 
 EMAIL_BACKEND = env("CLUSTERWISE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -43,7 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
     main_role = next((r for r in ROLE_ORDER if r in roles), None)
     if user.is_superuser and main_role is None:
         main_role = Role.STATE_ADMIN
-    counts = selectors.home_counts(user)  # type: ignore[arg-type]
+    counts, counted_at = selectors.home_counts(user)  # type: ignore[arg-type]
     labels = dict(Role.choices) | {"schools": "", "people": ""}
     figures = [
         {"key": key, "value": counts[key], "label": labels.get(key, key)}
@@ -58,6 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "main_role": Role(main_role).label if main_role else None,
             "roots": selectors.scope_roots(user),  # type: ignore[arg-type]
             "figures": figures,
+            "counted_at": counted_at,
         },
     )
 

@@ -21,6 +21,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from clusterwise.core.bulk import bulk_insert
+from clusterwise.org.figures import figures_refresh
 from clusterwise.org.models import Assignment, OrgUnit, Person, Role, School, User
 
 from . import names
@@ -412,6 +413,9 @@ class Generator:
         else:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+        self.progress("figures", 0, 1)
+        figures_refresh()  # the state's and districts' home-page figures, ready
+        self.progress("figures", 1, 1)
         return {
             "org_units": len(self.units),
             "schools": len(self.schools),

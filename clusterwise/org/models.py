@@ -226,3 +226,29 @@ class Assignment(BaseModel):
     def is_active(self, on: datetime.date | None = None) -> bool:
         on = on or timezone.localdate()
         return self.start_date <= on and (self.end_date is None or self.end_date >= on)
+
+
+class ScopeFigures(models.Model):
+    """The home-page figures of a large subtree (the state, a district), kept ready.
+
+    Counting 800,000 posts on every request of a state officer is too slow, so the figures
+    of units down to `settings.FIGURES_MAX_DEPTH` are computed by a job after every change
+    (org.figures) and each morning; `generation` tells a job whether a change came in while
+    it was counting.
+    """
+
+    org_unit = models.OneToOneField(
+        OrgUnit, primary_key=True, on_delete=models.CASCADE, related_name="figures"
+    )
+    figures = models.JSONField(default=dict)
+    computed_for = models.DateField(null=True)  # the day "active" was judged on
+    computed_at = models.DateTimeField(null=True)
+    stale = models.BooleanField(default=True)
+    generation = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("scope figures")
+        verbose_name_plural = _("scope figures")
+
+    def __str__(self) -> str:
+        return f"{self.org_unit} ({self.computed_at})"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from clusterwise.core.scope import (
     get_in_scope_or_404,
@@ -17,7 +17,8 @@ from clusterwise.core.scope import (
     scope_q,
 )
 
-from .models import Assignment, OrgUnit, Person, Role, School, User
+from .figures import counts_under, ready_figures
+from .models import Assignment, OrgUnit, Person, School, User
 
 
 def orgunits_for(user: User) -> QuerySet[OrgUnit]:
@@ -110,29 +111,17 @@ def people_list(user: User, *, include_former: bool = False) -> QuerySet[Person]
     )
 
 
-def home_counts(user: User) -> dict[str, int]:
-    """What a role's home page shows: schools and people by role in the user's scope."""
-    schools = schools_for(user).count()
-    posts = Assignment.objects.active().filter(scope_q(user, "org_path"))
-    # COUNT(*), not COUNT(id): the id is in no covering index (see Assignment.Meta).
-    by_role = dict(posts.values_list("role").annotate(n=Count("*")).order_by())
-    counts = {"schools": schools}
-    counts.update({role: by_role.get(role, 0) for role in Role.values})
-    counts["people"] = _distinct_people(posts)
-    return counts
-
-
-def _distinct_people(posts: QuerySet[Assignment]) -> int:
-    """How many people hold these posts, counted the way each database does it fastest.
-
-    Measured at state scale (docs/performance.md): PostgreSQL sorts inside COUNT(DISTINCT),
-    while for a GROUP BY it walks the person index and fetches every row, three times slower.
-    SQLite's GROUP BY sorts, while its COUNT(DISTINCT) fills a temporary b-tree, five times
-    slower.
-    """
-    if connection.vendor == "postgresql":
-        return int(posts.aggregate(n=Count("person", distinct=True))["n"])
-    return posts.values("person").annotate(n=Count("*")).order_by().count()
+def home_counts(user: User) -> tuple[dict[str, int], datetime.datetime | None]:
+    """A role's home-page figures for the user's scope, and when they were counted if they
+    come ready-made (None: counted now). See org.figures."""
+    paths = scope_paths(user)
+    if paths == ("",):
+        paths = tuple(OrgUnit.objects.filter(depth=1).values_list("path", flat=True))
+    if len(paths) == 1:
+        ready = ready_figures(paths[0])
+        if ready is not None:
+            return ready
+    return counts_under(paths), None
 
 
 def school_detail(user: User, pk: Any) -> School:

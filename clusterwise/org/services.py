@@ -18,6 +18,7 @@ from simple_history.utils import bulk_create_with_history
 
 from clusterwise.core.scope import prefix_q
 
+from .figures import figures_batch, figures_changed
 from .imports import OrgImportPlan, PeopleImportPlan, UnitChange
 from .models import Assignment, OrgUnit, Person, Role, School, User
 
@@ -80,6 +81,7 @@ def orgunit_move(*, unit: OrgUnit, new_parent: OrgUnit, by: User | None) -> OrgU
     unit._history_user = by  # type: ignore[attr-defined]
     unit.save()
     orgunit_fix_numchild(paths={old_parent_path, new_parent.path} - {""})
+    figures_changed(paths=[old_path, new_path])
     return unit
 
 
@@ -92,7 +94,7 @@ def org_import_apply(
     todo = [c for c in plan.changes if c.action != "unchanged"]
     total = len(todo)
     done = 0
-    with transaction.atomic():
+    with transaction.atomic(), figures_batch():
         codes = {c.code for c in todo} | {c.parent_code for c in todo if c.parent_code}
         units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes)}
         allocator = PathAllocator()
@@ -152,6 +154,7 @@ def org_import_apply(
                 if progress and done % 100 == 0:
                     progress(done, total)
         orgunit_fix_numchild(paths=touched_parents)
+        figures_changed(paths=touched_parents)
     if progress:
         progress(total, total)
     return plan.summary()
@@ -310,6 +313,7 @@ def assignment_start(
     assignment.full_clean()
     assignment._history_user = by  # type: ignore[attr-defined]
     assignment.save()
+    figures_changed(paths=[assignment.org_path])
     return assignment
 
 
@@ -326,6 +330,7 @@ def assignment_end(
     assignment.end_date = end_date
     assignment._history_user = by  # type: ignore[attr-defined]
     assignment.save()
+    figures_changed(paths=[assignment.org_path])
     return assignment
 
 
@@ -380,7 +385,7 @@ def people_import_apply(
         raise ValidationError(_("The file has errors; nothing was imported."))
     todo = [c for c in plan.changes if c.action != "unchanged"]
     units = {u.code: u for u in OrgUnit.objects.filter(code__in={c.org_code for c in todo})}
-    with transaction.atomic():
+    with transaction.atomic(), figures_batch():
         for done, change in enumerate(todo, start=1):
             unit = units[change.org_code]
             if change.action == "create":

@@ -41,3 +41,11 @@ def run_import(job_id: str) -> None:
         raise
     job.refresh_from_db()
     job_finish(job=job, result=result)
+
+
+@task()
+def refresh_figures(paths: list[str]) -> int:
+    """Recompute the kept home-page figures of these subtrees (see org.figures)."""
+    from .figures import figures_refresh
+
+    return figures_refresh(paths=paths)
