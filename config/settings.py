@@ -157,9 +157,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions expire after a working day of inactivity and when the browser closes.
+# Sessions end a working day after log-in, and when the browser closes. (Not renewed on
+# each request: that would write the session row on every page view.)
 SESSION_COOKIE_AGE = envint("CLUSTERWISE_SESSION_SECONDS", 8 * 3600)
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -36,3 +36,8 @@ class UsernameOrPhoneBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        # Django's permission tables only matter for the admin (staff); the programme's
+        # permissions are role predicates (org/rules.py). This saves two queries a page.
+        return bool(getattr(user_obj, "is_staff", False)) and super().has_perm(user_obj, perm, obj)
