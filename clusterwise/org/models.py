@@ -164,6 +164,7 @@ class Person(BaseModel, VersionedModel):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["name"]
+        indexes = [models.Index(fields=["name", "id"], name="person_name")]
 
     def __str__(self) -> str:
         return self.name

@@ -59,10 +59,21 @@ def ancestors_in_scope(user: User, unit: OrgUnit) -> list[OrgUnit]:
 
 def people_for(user: User, *, include_former: bool = False) -> QuerySet[Person]:
     """People with an assignment in the user's subtrees (current only, unless asked)."""
-    assignments = Assignment.objects.filter(scope_q(user, "org_path"), person=OuterRef("pk"))
+    assignments = Assignment.objects.filter(scope_q(user, "org_path"))
     if not include_former:
         assignments = assignments.active()
-    return Person.objects.filter(Exists(assignments))
+    if is_state_wide(user):
+        # Nearly everyone matches: walking people in name order and probing their posts
+        # finds a page at once, where collecting 800,000 ids first takes seconds.
+        return Person.objects.filter(Exists(assignments.filter(person=OuterRef("pk"))))
+    # A smaller scope: start from the posts' path index (a correlated EXISTS would walk
+    # every person in the state: 4.7 s for a CRC at state scale).
+    return Person.objects.filter(pk__in=assignments.values("person_id"))
+
+
+def is_state_wide(user: User) -> bool:
+    """Whether the user's scope includes a whole top-level unit (lists must not count it all)."""
+    return any(len(path) <= OrgUnit.steplen for path in scope_paths(user))
 
 
 def person_get(user: User, pk: Any) -> Person:

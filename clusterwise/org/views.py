@@ -9,11 +9,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django_tables2.paginators import LazyPaginator
 
 from clusterwise.core.models import Job
 from clusterwise.core.scope import get_or_404, prefix_q, scope_paths
@@ -49,6 +50,15 @@ def require_perm(perm: str) -> Callable[[Callable[..., HttpResponse]], Callable[
         return wrapped
 
     return decorator
+
+
+def _lazy_page(queryset: Any, number: Any) -> Any:
+    """A page of a list too big to count: it only knows whether a next page exists."""
+    paginator = LazyPaginator(queryset, PAGE_SIZE)
+    try:
+        return paginator.page(number)
+    except (PageNotAnInteger, EmptyPage):
+        return paginator.page(1)
 
 
 def _apply_errors(form: Any, exc: ValidationError) -> None:
@@ -131,13 +141,24 @@ def people_list(request: HttpRequest) -> HttpResponse:
         people = people.filter(name__icontains=q) | people.filter(phone__contains=q)
     if role in Role.values:
         people = people.filter(selectors.holds_post_q(role=role))
-    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    total: int | None = None
+    if selectors.is_state_wide(user):  # type: ignore[arg-type]
+        # Counting every person of a state takes seconds: page without a count, and show
+        # the home page's ready figure when the list is not filtered.
+        page = _lazy_page(people, request.GET.get("page"))
+        if not (q or role or include_former):
+            ready = selectors.home_counts(user)  # type: ignore[arg-type]
+            total = ready[0]["people"] if ready[1] else None
+    else:
+        page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+        total = page.paginator.count
     template = "org/_people_rows.html" if request.htmx else "org/people_list.html"  # type: ignore[attr-defined]
     return render(
         request,
         template,
         {
             "page": page,
+            "total": total,
             "q": q,
             "role": role,
             "roles": Role.choices,

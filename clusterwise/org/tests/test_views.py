@@ -350,3 +350,17 @@ def test_home_and_unit_pages_use_a_fixed_number_of_queries(
         assert client.get("/").status_code == 200
     with django_assert_max_num_queries(14):
         assert client.get(reverse("org:unit", args=[world.cluster_a.pk])).status_code == 200
+
+
+def test_a_state_wide_people_list_pages_without_counting_everyone(world, settings) -> None:
+    from clusterwise.org.figures import figures_refresh
+
+    client = world.client(world.state_officer)
+    html = client.get(reverse("org:people")).content.decode()
+    assert "Teacher A1" in html and "Crc B" in html
+    assert " people</p>" not in html  # no ready figure yet: no total shown
+    figures_refresh()
+    html = client.get(reverse("org:people")).content.decode()
+    assert "7 people" in html
+    settings_page = client.get(reverse("org:people"), {"page": "999"})
+    assert settings_page.status_code == 200  # an unknown page falls back to the first
