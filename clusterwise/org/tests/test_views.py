@@ -276,10 +276,12 @@ def test_another_users_import_job_is_404(world, django_user_model) -> None:
     assert client.get(reverse("org:import_job", args=[job.pk])).status_code == 404
 
 
-def test_a_web_import_cannot_touch_units_outside_the_importers_area(world) -> None:
+@pytest.fixture
+def cluster_data_officer(world):
+    """A data officer whose area is cluster A only: they may import, but only there."""
     from clusterwise.org import services
 
-    officer = services.person_create(
+    person = services.person_create(
         name="Data Officer",
         role="data_officer",
         org_unit=world.cluster_a,
@@ -287,7 +289,13 @@ def test_a_web_import_cannot_touch_units_outside_the_importers_area(world) -> No
         password="pw",
         by=None,
     )
-    client = world.client(officer.user)
+    return person.user
+
+
+def test_a_web_import_cannot_touch_units_outside_the_importers_area(
+    world, cluster_data_officer
+) -> None:
+    client = world.client(cluster_data_officer)
     content = (
         b"code,name,level,parent_code\n"
         b"CB,Renamed elsewhere,cluster,B1\n"
@@ -303,19 +311,11 @@ def test_a_web_import_cannot_touch_units_outside_the_importers_area(world) -> No
     assert OrgUnit.objects.get(code="CB").name == "Rajgurunagar Kendra"
 
 
-def test_a_web_people_import_cannot_place_people_outside_the_area(world) -> None:
-    from clusterwise.org import services
-
-    officer = services.person_create(
-        name="Data Officer",
-        role="data_officer",
-        org_unit=world.cluster_a,
-        username="data_a",
-        password="pw",
-        by=None,
-    )
+def test_a_web_people_import_cannot_place_people_outside_the_area(
+    world, cluster_data_officer
+) -> None:
     Person.objects.filter(user=world.outsider).update(phone="9822099999")
-    client = world.client(officer.user)
+    client = world.client(cluster_data_officer)
     content = (
         b"name,phone,role,org_code\n"
         b"New Teacher,9822011112,teacher,B1S\n"
