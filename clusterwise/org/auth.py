@@ -8,11 +8,9 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 from django.http import HttpRequest
 
+from clusterwise.core.phones import phone_digits
+
 from .models import User
-
-
-def phone_digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit() or ch == "+")
 
 
 class UsernameOrPhoneBackend(ModelBackend):

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clusterwise.core.forms import StyledFormMixin
+from clusterwise.core.phones import phone_digits
 
 from .models import OrgUnit, Person, Role, User
 from .selectors import orgunits_for
@@ -49,7 +50,7 @@ class PersonForm(StyledFormMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def clean_phone(self) -> str | None:
-        phone = "".join(ch for ch in self.cleaned_data["phone"] if ch.isdigit() or ch == "+")
+        phone = phone_digits(self.cleaned_data["phone"])
         if phone and not 6 <= len(phone.lstrip("+")) <= 15:
             raise forms.ValidationError(_("Enter 6 to 15 digits, optionally starting with +."))
         qs = Person.objects.filter(phone=phone) if phone else Person.objects.none()

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from clusterwise.core.phones import phone_digits
 from clusterwise.core.tabular import Row
 
 from .models import OrgUnit, School
@@ -481,9 +482,7 @@ def plan_people_import(
     org_codes = {r.values["org_code"] for r in rows}
     units = {u.code: u for u in OrgUnit.objects.filter(code__in=org_codes)}
     ext_ids = {r.values.get("external_id", "") for r in rows} - {""}
-    phones = {
-        "".join(ch for ch in r.values.get("phone", "") if ch.isdigit() or ch == "+") for r in rows
-    } - {""}
+    phones = {phone_digits(r.values.get("phone")) for r in rows} - {""}
     people = {
         ("external_id", p.external_id): p for p in Person.objects.filter(external_id__in=ext_ids)
     }
@@ -510,7 +509,7 @@ def plan_people_import(
         name = v["name"]
         if not name:
             row_errors.append(RowError(row.number, "name", _("a name is required")))
-        phone = "".join(ch for ch in v.get("phone", "") if ch.isdigit() or ch == "+")
+        phone = phone_digits(v.get("phone"))
         if v.get("phone") and not PHONE_RE.match(phone):
             row_errors.append(
                 RowError(

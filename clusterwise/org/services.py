@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from clusterwise.core.phones import phone_digits
 from clusterwise.core.scope import prefix_q
 
 from .figures import figures_batch, figures_changed
@@ -195,13 +196,6 @@ class StaleEdit(ValidationError):
     """Someone else saved the record after this edit started."""
 
 
-def _normalise_phone(phone: str | None) -> str | None:
-    if not phone:
-        return None
-    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-    return digits or None
-
-
 @transaction.atomic
 def person_create(
     *,
@@ -220,7 +214,7 @@ def person_create(
     """Create a person with their first assignment (nobody exists outside the tree)."""
     person = Person(
         name=name,
-        phone=_normalise_phone(phone),
+        phone=phone_digits(phone) or None,
         email=email,
         languages=languages or [],
         external_id=external_id or None,
@@ -255,7 +249,7 @@ def person_update(*, person: Person, version: int, by: User | None, **fields: An
             _("Someone else changed this person while you were editing. Reload and try again.")
         )
     if "phone" in fields:
-        fields["phone"] = _normalise_phone(fields["phone"])
+        fields["phone"] = phone_digits(fields["phone"]) or None
     for f, v in fields.items():
         setattr(person, f, v)
     person.version = version + 1
