@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "ninja",
     "clusterwise.core",
     "clusterwise.org",
+    "clusterwise.skills",
+    "clusterwise.programme",
     "clusterwise.api",
     "clusterwise.demo",
 ]
@@ -194,7 +196,7 @@ AXES_FAILURE_LIMIT = envint("CLUSTERWISE_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("CLUSTERWISE_LOGIN_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "clusterwise.core.views.locked_out"
 AXES_VERBOSE = False
 
 # The Django admin asks superusers for a TOTP code from an authenticator app

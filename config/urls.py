@@ -13,6 +13,8 @@ if settings.ADMIN_REQUIRES_OTP:
 urlpatterns = [
     path("", include("clusterwise.core.urls")),
     path("org/", include("clusterwise.org.urls")),
+    path("programme/", include("clusterwise.programme.urls")),
+    path("skills/", include("clusterwise.skills.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

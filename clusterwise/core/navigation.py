@@ -22,6 +22,8 @@ MENU = [
     NavItem(_("Org tree"), "org:tree"),
     NavItem(_("Schools"), "org:schools"),
     NavItem(_("People"), "org:people", "org.view_people"),
+    NavItem(_("Programme"), "programme:cohorts", "programme.view_programme"),
+    NavItem(_("Frameworks"), "skills:frameworks", "skills.manage_frameworks"),
     NavItem(_("Import"), "org:import", "org.import_org"),
     NavItem(_("API"), "api:openapi-view"),
 ]

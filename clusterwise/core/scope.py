@@ -104,3 +104,8 @@ def get_in_scope_or_404(
 ) -> M:
     """One record in the user's scope; 404 if it does not exist or lies outside."""
     return get_or_404(in_scope(queryset, user, path_field), **lookup)
+
+
+def path_in_scope(user: User | AnonymousUser, path: str) -> bool:
+    """Whether one tree path lies in the user's scope (no query once scope is cached)."""
+    return any(path.startswith(prefix) for prefix in scope_paths(user))

@@ -65,3 +65,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
+
+
+def locked_out(
+    request: HttpRequest, original_response: object = None, credentials: object = None
+) -> HttpResponse:
+    """django-axes' answer to a locked account: JSON for API clients, a page for people."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "Too many failed attempts; this account is locked for a while."},
+            status=429,
+        )
+    return render(request, "core/locked_out.html", status=429)

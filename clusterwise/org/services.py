@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from clusterwise.core.audit import StaleEdit
 from clusterwise.core.phones import phone_digits
 from clusterwise.core.scope import prefix_q
 
@@ -192,8 +193,6 @@ def school_update_or_create(*, unit: OrgUnit, by: User | None, **fields: Any) ->
 # --- people and assignments ----------------------------------------------------------
 
 
-class StaleEdit(ValidationError):
-    """Someone else saved the record after this edit started."""
 
 
 @transaction.atomic

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import template
 from django.conf import settings
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
+
+from clusterwise.core.i18n import localized
 
 register = template.Library()
 
@@ -48,3 +51,18 @@ ACTION_LABELS = {
 def action_label(action: str) -> str:
     """An import preview's action in the user's language."""
     return str(ACTION_LABELS.get(action, action))
+
+
+@register.filter
+def tr(texts: Any) -> str:
+    """Multilingual content (a dict of language → text) in the reader's language."""
+    return localized(texts)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """mapping[key] in a template, or None."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
