@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "clusterwise.org",
     "clusterwise.skills",
     "clusterwise.programme",
+    "clusterwise.reports",
     "clusterwise.api",
     "clusterwise.demo",
 ]

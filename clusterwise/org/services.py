@@ -193,8 +193,6 @@ def school_update_or_create(*, unit: OrgUnit, by: User | None, **fields: Any) ->
 # --- people and assignments ----------------------------------------------------------
 
 
-
-
 @transaction.atomic
 def person_create(
     *,
