@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -112,3 +113,87 @@ def _isolated_settings(settings, tmp_path) -> None:  # type: ignore[no-untyped-d
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+# --- the programme world: a small framework and a cohort on top of the org world -----------
+
+TEST_FRAMEWORK = {
+    "key": "test-crc",
+    "name": {"en": "Test CRC skills", "mr": "चाचणी कौशल्ये"},
+    "themes": [
+        {
+            "code": code,
+            "name": {"en": theme_name},
+            "skills": [
+                {
+                    "code": f"{code}.{n}",
+                    "name": {"en": f"{theme_name} skill {n}", "hi": f"कौशल {n}"},
+                    "descriptors": {
+                        str(level): {"en": f"{theme_name} {n} at level {level}"}
+                        for level in (1, 2, 3, 4)
+                    },
+                    "indicators": [{"en": f"Look for {code} {n}"}],
+                }
+                for n in (1, 2)
+            ],
+        }
+        for code, theme_name in (("data", "Data"), ("feedback", "Feedback"))
+    ],
+}
+
+
+@dataclass
+class ProgrammeWorld:
+    """A published framework (2 themes × 2 skills) and a pilot cohort run by the state:
+    the coach supports crc_a (cluster A) and crc_b (cluster B, the outsider)."""
+
+    framework: Any
+    cohort: Any
+    coach: Any  # CohortMember of world.coach
+    crc: Any  # CohortMember of world.crc
+    outsider: Any  # CohortMember of world.outsider
+    skills: list[Any]
+
+
+@pytest.fixture
+def programme(world: World) -> ProgrammeWorld:
+    from clusterwise.programme import services as programme_services
+    from clusterwise.programme.models import CohortMember
+    from clusterwise.skills.services import framework_load
+
+    framework = framework_load(data=TEST_FRAMEWORK, by=None)
+    cohort = programme_services.cohort_create(
+        name="Pilot 2024",
+        kind="pilot",
+        framework=framework,
+        org_unit=world.state,
+        starts_on=datetime.date(2024, 7, 1),
+        ends_on=datetime.date(2025, 3, 31),
+        by=world.state_officer,
+    )
+    coach = programme_services.member_add(
+        cohort=cohort,
+        person=world.person(world.coach),
+        role=CohortMember.Role.COACH,
+        joined_on=datetime.date(2024, 7, 1),
+        by=world.state_officer,
+    )
+
+    def crc(user: User) -> Any:
+        return programme_services.member_add(
+            cohort=cohort,
+            person=world.person(user),
+            role=CohortMember.Role.CRC,
+            supported_by=coach,
+            joined_on=datetime.date(2024, 7, 1),
+            by=world.state_officer,
+        )
+
+    return ProgrammeWorld(
+        framework=framework,
+        cohort=cohort,
+        coach=coach,
+        crc=crc(world.crc),
+        outsider=crc(world.outsider),
+        skills=list(framework.skills.order_by("theme__order", "order")),
+    )
