@@ -254,6 +254,10 @@ TASKS = {"default": {"BACKEND": env("CLUSTERWISE_TASK_BACKEND", "django_tasks_db
 # job (org.figures); deeper scopes are small enough to count on each request.
 FIGURES_MAX_DEPTH = envint("CLUSTERWISE_FIGURES_DEPTH", 2)
 
+# Ranks a district's blocks by learning results, lowest first (programme/selection.py):
+# the dotted path of a function, set once learning data can rank blocks.
+BLOCK_RANKING = env("CLUSTERWISE_BLOCK_RANKING", "") or None
+
 API_TOKEN_DAYS = envint("CLUSTERWISE_API_TOKEN_DAYS", 30)
 
 EMAIL_BACKEND = env("CLUSTERWISE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -25,6 +25,8 @@ class OrgUnitCodeField(forms.CharField):
 
     def clean(self, value: Any) -> OrgUnit:  # type: ignore[override]
         code = super().clean(value).strip()
+        if not code and not self.required:
+            return None  # type: ignore[return-value]
         unit = orgunits_for(self.user).filter(code__iexact=code).first() if self.user else None
         if unit is None:
             raise forms.ValidationError(

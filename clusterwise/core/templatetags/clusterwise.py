@@ -66,3 +66,18 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def get_item_safe(mapping: Any, key: Any) -> Any:
+    """mapping[key] in a template, or 0 (for counts)."""
+    try:
+        return mapping.get(key, 0)
+    except AttributeError:
+        return 0
+
+
+@register.filter
+def descriptor(skill: Any, level: Any) -> str:
+    """A skill's level descriptor in the reader's language."""
+    return skill.descriptor(level)
