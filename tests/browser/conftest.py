@@ -103,6 +103,9 @@ class Browser:
         expect(page).to_have_url(re.compile(r"/$"))
 
     def logout(self) -> None:
+        toggler = self.page.get_by_role("button", name="Show menu")
+        if toggler.is_visible():  # a phone-width page folds the menu away
+            toggler.click()
         self.page.locator("nav form[action='/logout/'] button").click()
         expect(self.page).to_have_url(re.compile(r"/login/$"))
 
