@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core import signing
@@ -200,6 +201,7 @@ def cohort_detail(request: HttpRequest, pk: Any) -> HttpResponse:
             "cohort": cohort,
             "figures": figures,
             "page": page,
+            "query": urlencode({k: v for k, v in (("q", q), ("within", within and within.pk)) if v}),
             "due": due,
             "q": q,
             "within": within,
