@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from clusterwise.org import selectors
+from clusterwise.programme import selectors as programme_selectors
 from clusterwise.org.models import Person, Role
 from clusterwise.org.rules import roles_of
 
@@ -59,6 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "roots": selectors.scope_roots(user),  # type: ignore[arg-type]
             "figures": figures,
             "counted_at": counted_at,
+            "todos": programme_selectors.todo_for(user),  # type: ignore[arg-type]
         },
     )
 

@@ -357,3 +357,52 @@ def dashboard(
         assessed={r: assessed.get(r, 0) for r in Round.values},
         self_assessed={r: self_assessed.get(r, 0) for r in Round.values},
     )
+
+
+@dataclass
+class ToDo:
+    """What is waiting for a member in one cohort (for their home page)."""
+
+    member: CohortMember
+    to_hand_in: int = 0  # assignments due or asked again, not handed in
+    to_review: int = 0  # submissions of the CRCs they support, waiting for review
+    open_actions: int = 0
+    overdue_actions: int = 0
+
+
+def todo_for(user: User, on: datetime.date | None = None) -> list[ToDo]:
+    """The user's memberships of running cohorts, with what waits for them in each."""
+    on = on or timezone.localdate()
+    memberships = list(
+        CohortMember.objects.filter(
+            person__user=user, left_on__isnull=True, cohort__ends_on__gte=on
+        ).select_related("cohort")
+    )
+    todos = []
+    for member in memberships:
+        todo = ToDo(member)
+        if member.role == CohortMember.Role.CRC:
+            done = Submission.objects.filter(member=member).exclude(
+                status=Submission.Status.RESUBMIT
+            )
+            todo.to_hand_in = (
+                member.cohort.field_assignments.filter(due_on__lte=on + datetime.timedelta(days=7))
+                .exclude(pk__in=done.values("field_assignment"))
+                .count()
+            )
+            actions = VisitAction.objects.filter(crc=member, done_on__isnull=True)
+        else:
+            supported = CohortMember.objects.filter(
+                Q(supported_by=member)
+                | Q(supported_by__supported_by=member)
+                | Q(supported_by__supported_by__supported_by=member),
+                role=CohortMember.Role.CRC,
+            ).values("pk")
+            todo.to_review = Submission.objects.filter(
+                member__in=supported, status=Submission.Status.SUBMITTED
+            ).count()
+            actions = VisitAction.objects.filter(crc__in=supported, done_on__isnull=True)
+        figures = actions.aggregate(n=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=on)))
+        todo.open_actions, todo.overdue_actions = figures["n"], figures["overdue"]
+        todos.append(todo)
+    return todos

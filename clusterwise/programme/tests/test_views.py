@@ -494,3 +494,18 @@ def test_a_member_page_shows_levels_and_hides_the_other_cluster(world, programme
     )
     assert get(world.client(world.teacher), "programme:member", programme.crc.pk).status_code == 403
     assert world.client(world.crc).get("/programme/members/not-a-uuid/").status_code == 404
+
+
+def test_home_tells_a_crc_and_their_coach_what_waits_for_them(
+    world, programme, field_assignment
+) -> None:
+    crc_home = world.client(world.crc).get(reverse("home"))
+    assert crc_home.context["todos"][0].to_hand_in == 1
+    assert "1 field assignment to hand in" in crc_home.content.decode()
+    services.submission_submit(
+        field_assignment=field_assignment, member=programme.crc, text="x", by=None
+    )
+    coach_home = world.client(world.coach).get(reverse("home"))
+    assert coach_home.context["todos"][0].to_review == 1
+    assert world.client(world.crc).get(reverse("home")).context["todos"][0].to_hand_in == 0
+    assert world.client(world.teacher).get(reverse("home")).context["todos"] == []
