@@ -329,6 +329,7 @@ def member_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "can_coach": user.has_perm("programme.coach_member", member),
         "is_self": user.has_perm("programme.act_as_member", member),
         "can_change": user.has_perm("programme.change_cohort", cohort),
+        "visit_saved": request.GET.get("saved") == "visit",
     }
     if member.role == CohortMember.Role.CRC:
         themes = skill_selectors.themes_with_skills(cohort.framework)
@@ -749,7 +750,7 @@ def visit_new(request: HttpRequest, pk: Any) -> HttpResponse:
             actions_done=[done_map[k] for k in d["done"]],
             by=user,  # type: ignore[arg-type]
         ),
-        done=lambda v: reverse("programme:member", args=[crc.pk]),
+        done=lambda v: reverse("programme:member", args=[crc.pk]) + "?saved=visit",
         template="programme/visit_form.html",
         context={
             "crc": crc,

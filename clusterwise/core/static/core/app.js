@@ -8,6 +8,9 @@ document.addEventListener("DOMContentLoaded", function () {
   // Forms marked js-draft keep what was entered in this browser until the server says it
   // is saved, so a dropped connection on a phone loses nothing: the marks come back when
   // the page is opened again.
+  document.querySelectorAll("[data-draft-clear]").forEach(function (element) {
+    try { window.localStorage.removeItem("draft:" + element.dataset.draftClear); } catch (e) { /* no storage */ }
+  });
   document.querySelectorAll("form.js-draft").forEach(function (form) {
     var key = "draft:" + form.dataset.draftKey;
     var store;
