@@ -104,30 +104,49 @@ class SkillForm(StyledFormMixin, _DynamicForm):
                 )
         return data
 
-    def texts(self) -> tuple[dict[str, str], dict[str, dict[str, str]], list[dict[str, str]]]:
-        """name, descriptors and indicators as the services take them."""
-        d = self.cleaned_data
+    def texts(
+        self, keep: Skill | None = None
+    ) -> tuple[dict[str, str], dict[str, dict[str, str]], list[dict[str, str]]]:
+        """name, descriptors and indicators as the services take them.
 
-        def multilingual(prefix: str) -> dict[str, str]:
+        Texts `keep` has in languages this form does not show (Kiswahili, say) stay."""
+        d = self.cleaned_data
+        shown = {code for code, _language in TEXT_LANGUAGES}
+
+        def others(texts: Any) -> dict[str, str]:
+            return {k: v for k, v in (texts or {}).items() if k not in shown}
+
+        def multilingual(prefix: str, kept: Any = None) -> dict[str, str]:
             return {
-                code: d[f"{prefix}_{code}"].strip()
-                for code, _language in TEXT_LANGUAGES
-                if d.get(f"{prefix}_{code}", "").strip()
+                **others(kept),
+                **{
+                    code: d[f"{prefix}_{code}"].strip()
+                    for code, _language in TEXT_LANGUAGES
+                    if d.get(f"{prefix}_{code}", "").strip()
+                },
             }
 
         lines = {code: _lines(d.get(f"indicators_{code}", "")) for code, _l in TEXT_LANGUAGES}
+        kept_indicators = list(keep.indicators or []) if keep else []
         indicators = []
         for n in range(len(lines["en"])):
             indicators.append(
                 {
-                    code: lines[code][n]
-                    for code, _language in TEXT_LANGUAGES
-                    if n < len(lines[code]) and lines[code][n]
+                    **others(kept_indicators[n] if n < len(kept_indicators) else None),
+                    **{
+                        code: lines[code][n]
+                        for code, _language in TEXT_LANGUAGES
+                        if n < len(lines[code]) and lines[code][n]
+                    },
                 }
             )
+        descriptors = keep.descriptors if keep else {}
         return (
-            multilingual("name"),
-            {str(level): multilingual(f"d{level}") for level in LEVELS},
+            multilingual("name", keep.name if keep else None),
+            {
+                str(level): multilingual(f"d{level}", descriptors.get(str(level)))
+                for level in LEVELS
+            },
             indicators,
         )
 

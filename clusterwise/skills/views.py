@@ -26,7 +26,7 @@ from clusterwise.reports import charts
 from . import selectors, services
 from .forms import AssessmentForm, GrowthForm, MatrixFilterForm, SkillForm
 from .growth import Growth
-from .models import LEVEL_NAMES, LEVELS, Assessment, Framework, Round
+from .models import LEVEL_NAMES, LEVELS, Assessment, Framework, Round, Skill
 
 MANAGE = "skills.manage_frameworks"
 VIEW_PROGRAMME = "programme.view_programme"
@@ -152,9 +152,10 @@ def _skill_page(
     framework: Framework,
     title: str,
     save: Any,
+    keep: Skill | None = None,
 ) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
-        name, descriptors, indicators = form.texts()
+        name, descriptors, indicators = form.texts(keep=keep)
         try:
             save(name, descriptors, indicators)
         except ValidationError as exc:
@@ -178,6 +179,7 @@ def skill_edit(request: HttpRequest, pk: Any) -> HttpResponse:
         form,
         framework=skill.framework,
         title=_("Edit the skill %(name)s") % {"name": skill},
+        keep=skill,
         save=lambda name, descriptors, indicators: services.skill_update(
             skill=skill,
             name=name,
@@ -365,8 +367,15 @@ def matrix(request: HttpRequest, pk: Any) -> HttpResponse:
     cohort = _cohort(request, pk)
     areas = _areas(request, cohort)
     themes = list(cohort.framework.themes.order_by("order", "code"))
+    data = request.GET.copy()
+    if not data.get("kind"):
+        data["kind"] = Assessment.Kind.COACH
+    if not data.get("round") and data["kind"] in Assessment.Kind.values:
+        # The latest round with ratings: what people usually come to see.
+        done = selectors.rounds_with_data(cohort, data["kind"])
+        data["round"] = done[-1] if done else Round.BASELINE
     form = MatrixFilterForm(
-        request.GET,
+        data,
         districts=[u for u in areas if u.level == "district"],
         blocks=[u for u in areas if u.level == "block"],
         themes=themes,
@@ -379,10 +388,7 @@ def matrix(request: HttpRequest, pk: Any) -> HttpResponse:
     }
     if form.is_valid():
         kind = form.cleaned_data["kind"] or Assessment.Kind.COACH
-        round = form.cleaned_data["round"]
-        if not round:
-            done = selectors.rounds_with_data(cohort, kind)
-            round = done[-1] if done else Round.BASELINE
+        round = form.cleaned_data["round"] or Round.BASELINE
         within = form.cleaned_data["within"]
         crcs = programme_selectors.crcs_for(user, cohort, within=within.path if within else None)  # type: ignore[arg-type]
         result = selectors.skill_matrix(

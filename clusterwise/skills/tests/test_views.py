@@ -18,7 +18,7 @@ from clusterwise.programme import services as programme_services
 from clusterwise.programme.models import CohortMember
 from clusterwise.reports.charts import LEVEL_COLOURS
 from clusterwise.skills import selectors, services
-from clusterwise.skills.models import Assessment, Framework, Rating
+from clusterwise.skills.models import Assessment, Framework, Rating, Skill
 
 DAY = datetime.date(2024, 8, 1)
 
@@ -191,6 +191,26 @@ def test_the_skill_form_keeps_what_was_typed_on_an_error(world, programme) -> No
     assert "More lines than in English" in page
     skill.refresh_from_db()
     assert skill.name["en"] == "Data skill 1"
+
+
+def test_editing_a_skill_keeps_its_texts_in_languages_the_form_does_not_show(
+    world, programme
+) -> None:
+    draft = services.framework_revise(framework=programme.framework, by=None)
+    skill = draft.skills.get(code="data.1")
+    Skill.objects.filter(pk=skill.pk).update(
+        name={"en": "Data skill 1", "sw": "Ujuzi wa data"},
+        descriptors={str(lv): {"en": f"L{lv}", "sw": f"Kiwango {lv}"} for lv in (1, 2, 3, 4)},
+        indicators=[{"en": "Look", "sw": "Angalia"}],
+    )
+    response = world.client(world.state_officer).post(
+        reverse("skills:skill_edit", args=[skill.pk]), skill_post()
+    )
+    assert response.status_code == 302
+    skill.refresh_from_db()
+    assert skill.name == {"en": "Reads a class report", "sw": "Ujuzi wa data"}
+    assert skill.descriptors["4"] == {"en": "Level 4 text", "mr": "स्तर 4", "sw": "Kiwango 4"}
+    assert skill.indicators[0]["sw"] == "Angalia"
 
 
 def test_a_state_admin_adds_and_removes_a_skill_of_a_draft(world, programme) -> None:
@@ -503,6 +523,7 @@ def test_a_unit_outside_the_choices_is_a_form_error(world, rated) -> None:
 def test_the_matrix_defaults_to_the_latest_round_with_data(world, rated) -> None:
     page = html(get_matrix(world.client(world.district_officer), rated))
     assert matrix_rows(page)["Crc A"] == ["2", "2", "3", "3"]
+    assert '<option value="endline" selected>' in page
 
 
 def test_the_matrix_requires_a_programme_role_and_a_visible_cohort(world, rated) -> None:
