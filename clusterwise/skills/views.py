@@ -12,6 +12,8 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -400,21 +402,15 @@ def matrix(request: HttpRequest, pk: Any) -> HttpResponse:
             page_number=request.GET.get("page"),
         )
         skills = result.skills
-        names = dict(_level_names())
-        titles = {
-            (s.pk, level): f"{level} {names[level]}: {s.descriptor(level)}"
-            for s in skills
-            for level in LEVELS
-        }
-        not_rated = _("Not rated")
+        # A cell depends only on its skill and level: each of the few distinct cells is
+        # built once, so a page of 100 CRCs × 15 skills renders in milliseconds.
+        cells = {(s.pk, level): _cell(s, level) for s in skills for level in (None, *LEVELS)}
         rows = [
             (
                 member,
-                [
-                    (s.pk, level, titles[(s.pk, level)] if level else not_rated)
-                    for s in skills
-                    for level in (result.levels.get((member.pk, s.pk)),)
-                ],
+                mark_safe(  # noqa: S308 - joins cells escaped by format_html
+                    "".join(cells[(s.pk, result.levels.get((member.pk, s.pk)))] for s in skills)
+                ),
             )
             for member in result.page.object_list
         ]
@@ -445,10 +441,26 @@ def matrix(request: HttpRequest, pk: Any) -> HttpResponse:
                     str(s.pk): {str(lv): s.descriptor(lv) for lv in LEVELS} for s in skills
                 },
                 "levels": {str(lv): name for lv, name in _level_names()},
-                "labels": {"level": _("level"), "notRated": str(not_rated)},
+                "labels": {"notRated": _("Not rated")},
             },
         )
     return render(request, "skills/matrix.html", context)
+
+
+def _cell(skill: Any, level: int | None) -> str:
+    """One cell of the matrix: the level printed and coloured, its descriptor on hover."""
+    if level is None:
+        title = _("Not rated")
+    else:
+        title = f"{level} {LEVEL_NAMES[level]}: {skill.descriptor(level)}"
+    return format_html(
+        '<td tabindex="0" class="cell level-{}" data-s="{}" data-l="{}" title="{}">{}</td>',
+        level or "none",
+        skill.pk,
+        level or "",
+        title,
+        level or "–",
+    )
 
 
 def _growth_form(request: HttpRequest, cohort: Cohort) -> GrowthForm:
