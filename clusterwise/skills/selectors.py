@@ -72,6 +72,7 @@ def levels_of(member: CohortMember) -> dict[str, dict[str, dict[int, Rating]]]:
 def rounds_with_data(cohort: Cohort, kind: str = Assessment.Kind.COACH) -> list[str]:
     done = set(
         Assessment.objects.filter(cohort=cohort, kind=kind)
+        .order_by()  # the model's ordering would make DISTINCT return a row per member
         .values_list("round", flat=True)
         .distinct()
     )
