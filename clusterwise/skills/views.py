@@ -275,7 +275,9 @@ def assess(request: HttpRequest, pk: Any, round: str, kind: str) -> HttpResponse
                     levels=form.levels(),
                     evidence=form.evidence(),
                     note=form.cleaned_data["note"],
-                    version=form.cleaned_data["version"],
+                    # A form opened before anyone saved quotes version 0: a save made
+                    # meanwhile by someone else is then a conflict, not overwritten.
+                    version=form.cleaned_data["version"] or 0,
                     by=user,  # type: ignore[arg-type]
                 )
             except ValidationError as exc:

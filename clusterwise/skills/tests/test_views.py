@@ -363,6 +363,20 @@ def test_the_form_is_prefilled_and_a_stale_edit_is_refused(world, programme) -> 
     assert set(Rating.objects.filter(member=programme.crc).values_list("level", flat=True)) == {3}
 
 
+def test_a_first_assessment_saved_meanwhile_by_someone_else_is_not_overwritten(
+    world, programme
+) -> None:
+    client = world.client(world.coach)
+    assert re.search(
+        r'<input type="hidden" name="version" [^>]*id="id_version"',
+        html(client.get(assess_url(programme.crc))),
+    )
+    record(programme, programme.crc, "baseline", [3, 3, 3, 3])
+    response = client.post(assess_url(programme.crc), assessment_post(programme, [1, 1, 1, 1]))
+    assert "Someone else changed this" in html(response)
+    assert set(Rating.objects.filter(member=programme.crc).values_list("level", flat=True)) == {3}
+
+
 def test_a_crc_assesses_themself_but_not_as_their_coach(world, programme) -> None:
     client = world.client(world.crc)
     assert client.get(assess_url(programme.crc, kind="coach")).status_code == 403
