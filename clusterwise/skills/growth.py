@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Generic, TypeVar
 
 from scipy import stats
@@ -66,7 +65,9 @@ class Growth:
 
 def whole_level(mean: float) -> int:
     """A mean of levels as a whole level, halves rounded up (2.5 → 3)."""
-    return int(Decimal(repr(mean)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    # Means of whole levels are fractions k/n; the small epsilon keeps 2.5 (or 2.4999…
+    # from float division) on the upper side, as the definition says.
+    return math.floor(mean + 0.5 + 1e-9)
 
 
 def signed_rank_test(changes: Iterable[float]) -> SignedRankTest:
@@ -135,23 +136,23 @@ def growth_report(
     """Growth of every CRC in `members` (default: anyone rated in either round)."""
     people = list(members) if members is not None else list(dict.fromkeys([*before, *after]))
 
+    empty: dict[S, int] = {}
+    rows = [(before.get(p, empty), after.get(p, empty)) for p in people]
+
     def mean_pairs(scope: Sequence[S]) -> tuple[list[tuple[float, float]], int]:
-        pairs, excluded = [], 0
-        for person in people:
-            b, a = before.get(person, {}), after.get(person, {})
-            if all(s in b and s in a for s in scope):
-                pairs.append(
-                    (sum(b[s] for s in scope) / len(scope), sum(a[s] for s in scope) / len(scope))
-                )
-            else:
-                excluded += 1
-        return pairs, excluded
+        pairs: list[tuple[float, float]] = []
+        n = len(scope)
+        for b, a in rows:
+            try:  # a missing rating in either round excludes the CRC
+                pairs.append((sum([b[s] for s in scope]) / n, sum([a[s] for s in scope]) / n))
+            except KeyError:
+                continue
+        return pairs, len(rows) - len(pairs)
 
     overall_pairs, overall_excluded = mean_pairs(skills)
     ratings_before = dict.fromkeys(LEVELS, 0)
     ratings_after = dict.fromkeys(LEVELS, 0)
-    for person in people:
-        b, a = before.get(person, {}), after.get(person, {})
+    for b, a in rows:
         if all(s in b and s in a for s in skills):
             for s in skills:
                 ratings_before[b[s]] += 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from clusterwise.core.scope import get_or_404, prefix_q
@@ -129,26 +130,32 @@ def growth_for(
 ) -> GrowthReport[int]:
     """Growth between two rounds of the coaches' assessments, over the given (scoped) CRCs."""
     skills = skills_of(cohort)
-    levels: dict[str, dict[Any, dict[int, int]]] = {
-        before: defaultdict(dict),
-        after: defaultdict(dict),
-    }
-    ratings = Rating.objects.filter(
-        cohort=cohort, kind=Assessment.Kind.COACH, round__in=[before, after]
-    ).filter(member__in=crcs.values("pk"))
-    for member_id, skill_id, round, level in ratings.values_list(
-        "member_id", "skill_id", "round", "level"
-    ).iterator(chunk_size=20000):
-        levels[round][member_id][skill_id] = level
+    before_levels: dict[Any, dict[int, int]] = defaultdict(dict)
+    after_levels: dict[Any, dict[int, int]] = defaultdict(dict)
+    member_ids = crcs.order_by().values("pk")
+    ratings = (
+        Rating.objects.filter(cohort=cohort, kind=Assessment.Kind.COACH, round__in=[before, after])
+        .filter(member__in=member_ids)
+        .order_by()
+        .values_list("member_id", "skill_id", "round", "level")
+    )
+    # Raw rows: converting 100,000+ member ids to UUID objects would take most of the time,
+    # and the ids are only keys here (docs/performance.md).
+    with connection.cursor() as cursor:
+        cursor.execute(*ratings.query.sql_with_params())
+        for member_id, skill_id, round, level in cursor.fetchall():
+            (before_levels if round == before else after_levels)[member_id][skill_id] = level
+        cursor.execute(*member_ids.values_list("pk").query.sql_with_params())
+        members = [row[0] for row in cursor.fetchall()]
     themes: dict[str, list[int]] = defaultdict(list)
     for skill in skills:
         themes[skill.theme.code].append(skill.pk)
     return growth_report(
-        levels[before],
-        levels[after],
+        before_levels,
+        after_levels,
         skills=[s.pk for s in skills],
         themes=themes,
-        members=list(crcs.values_list("pk", flat=True)),
+        members=members,
     )
 
 
