@@ -25,6 +25,7 @@ from clusterwise.org.figures import figures_refresh
 from clusterwise.org.models import Assignment, OrgUnit, Person, Role, School, User
 
 from . import names
+from .programme import load_programme
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale(1, (3, 3), (5, 5), (10, 10), (4, 8)),
+    # Three districts, so the demo pilot cohort (93 CRCs in 3 districts) fits in it.
+    "small": Scale(3, (3, 3), (12, 12), (5, 7), (3, 6)),
     "district": Scale(1, (11, 11), (11, 14), (18, 26), (4, 9)),
     "state": Scale(36, (10, 12), (11, 14), (18, 26), (4, 9)),
 }
@@ -413,6 +415,11 @@ class Generator:
         else:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+        programme = load_programme(
+            random.Random(self.rng.random()),
+            self.today,
+            lambda done, total: self.progress("programme", done, total),
+        )
         self.progress("figures", 0, 1)
         figures_refresh()  # the state's and districts' home-page figures, ready
         self.progress("figures", 1, 1)
@@ -421,6 +428,7 @@ class Generator:
             "schools": len(self.schools),
             "people": len(people),
             **self.counts,
+            **programme,
         }
 
     def _demo_users(self) -> dict[str, int]:
