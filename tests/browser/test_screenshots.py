@@ -108,3 +108,42 @@ def test_screenshots_of_what_a_state_admin_sees(
     page.get_by_role("button", name="Check the file").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was imported")
     shoot(page, shots, "import-errors")
+
+
+def test_screenshots_of_the_programme(demo: None, ui: Browser, page: Page, shots: Path) -> None:
+    from clusterwise.programme.models import Cohort, CohortMember, Submission
+
+    pilot = Cohort.objects.get(kind="pilot")
+    ui.login("state", DEMO_PASSWORD)
+    ui.go(f"/programme/{pilot.pk}/")
+    expect(page.get_by_text("Field component").first).to_be_visible()
+    shoot(page, shots, "cohort-overview")
+    ui.go(f"/skills/cohorts/{pilot.pk}/matrix/?round=endline")
+    shoot(page, shots, "skill-matrix")
+    ui.go(f"/skills/cohorts/{pilot.pk}/growth/?before=baseline&after=endline")
+    expect(page.get_by_text("moved up at least one level").first).to_be_visible()
+    shoot(page, shots, "growth-report")
+    ui.logout()
+
+    ui.login("coach", DEMO_PASSWORD)
+    waiting = (
+        Submission.objects.filter(
+            member__cohort=pilot,
+            status="submitted",
+            member__supported_by__person__user__username="coach",
+        )
+        .order_by("submitted_at")
+        .first()
+    )
+    if waiting is not None:
+        ui.go(f"/programme/submissions/{waiting.pk}/")
+        shoot(page, shots, "submission-review")
+    workshop = pilot.workshops.order_by("starts_at").first()
+    ui.go(f"/programme/workshops/{workshop.pk}/")
+    shoot(page, shots, "attendance-sheet")
+    ui.logout()
+
+    ui.login("crc", DEMO_PASSWORD)
+    crc = CohortMember.objects.get(cohort=pilot, person__user__username="crc")
+    ui.go(f"/programme/members/{crc.pk}/")
+    shoot(page, shots, "crc-programme-page")
