@@ -96,6 +96,10 @@ def test_attendance_marks_survive_a_dropped_connection(
         facilitators=[programme.coach],
         by=world.state_officer,
     )
+    refused: list[str] = []
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     ui.login("coach", "pw-coach")
     ui.go(f"/programme/workshops/{workshop.pk}/")
     page.get_by_role("group", name="Crc A").get_by_text("Present").click()
@@ -119,3 +123,4 @@ def test_attendance_marks_survive_a_dropped_connection(
     # Saved: the draft is gone, so opening the sheet again restores nothing.
     ui.go(f"/programme/workshops/{workshop.pk}/")
     expect(page.get_by_text("Unsaved marks from earlier were restored")).to_be_hidden()
+    assert refused == []  # the strict CSP refused nothing the pages tried
