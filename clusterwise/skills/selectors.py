@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Case, CharField, Count, Max, QuerySet, When
+from django.db.models.functions import Cast
 
 from clusterwise.core.scope import get_or_404, prefix_q
 from clusterwise.org.rules import is_state_admin
@@ -133,19 +134,30 @@ def growth_for(
     before_levels: dict[Any, dict[int, int]] = defaultdict(dict)
     after_levels: dict[Any, dict[int, int]] = defaultdict(dict)
     member_ids = crcs.order_by().values("pk")
-    ratings = (
+    # One row per CRC and skill with both rounds side by side, the member id as text: it
+    # is only a key here, and turning 60,000 ids into UUID objects would cost more than the
+    # query (docs/performance.md).
+    pairs = (
         Rating.objects.filter(cohort=cohort, kind=Assessment.Kind.COACH, round__in=[before, after])
         .filter(member__in=member_ids)
         .order_by()
-        .values_list("member_id", "skill_id", "round", "level")
+        .values("member_id", "skill_id")
+        .annotate(
+            member=Cast("member_id", CharField()),
+            b=Max(Case(When(round=before, then="level"))),
+            a=Max(Case(When(round=after, then="level"))),
+        )
+        .values_list("member", "skill_id", "b", "a")
     )
-    # Raw rows: converting 100,000+ member ids to UUID objects would take most of the time,
-    # and the ids are only keys here (docs/performance.md).
+    members_sql = crcs.order_by().annotate(key=Cast("pk", CharField())).values_list("key")
     with connection.cursor() as cursor:
-        cursor.execute(*ratings.query.sql_with_params())
-        for member_id, skill_id, round, level in cursor.fetchall():
-            (before_levels if round == before else after_levels)[member_id][skill_id] = level
-        cursor.execute(*member_ids.values_list("pk").query.sql_with_params())
+        cursor.execute(*pairs.query.sql_with_params())
+        for member, skill_id, level_before, level_after in cursor.fetchall():
+            if level_before is not None:
+                before_levels[member][skill_id] = level_before
+            if level_after is not None:
+                after_levels[member][skill_id] = level_after
+        cursor.execute(*members_sql.query.sql_with_params())
         members = [row[0] for row in cursor.fetchall()]
     themes: dict[str, list[int]] = defaultdict(list)
     for skill in skills:
