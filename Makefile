@@ -44,12 +44,15 @@ run: assets messages migrate
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	CLUSTERWISE_DEBUG=$${CLUSTERWISE_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
-# Debian's chromium drives the browser tests, gettext compiles translations; PostgreSQL
+# Debian's chromium drives the browser tests, gettext compiles translations, WeasyPrint
+# needs Pango for PDFs and the PDF tests read them back with poppler-utils; PostgreSQL
 # is needed when DATABASE_URL points at one (CI starts a throwaway server).
 check-system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	ldconfig -p | grep -q libpangoft2 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans Devanagari" || missing="$$missing fonts-noto-core"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \

@@ -509,3 +509,21 @@ def test_home_tells_a_crc_and_their_coach_what_waits_for_them(
     assert coach_home.context["todos"][0].to_review == 1
     assert world.client(world.crc).get(reverse("home")).context["todos"][0].to_hand_in == 0
     assert world.client(world.teacher).get(reverse("home")).context["todos"] == []
+
+
+def test_a_member_page_shows_coach_and_self_ratings_apart(world, programme) -> None:
+    from clusterwise.skills.services import assessment_record
+
+    for kind, level in (("coach", 2), ("self", 3)):
+        assessment_record(
+            member=programme.crc,
+            round="baseline",
+            kind=kind,
+            assessor=world.person(world.coach),
+            assessed_on=datetime.date(2024, 8, 1),
+            levels={s.pk: level for s in programme.skills},
+            by=None,
+        )
+    page = get(world.client(world.crc), "programme:member", programme.crc.pk).content.decode()
+    assert page.count('class="level level-2"') == 4
+    assert page.count("(self 3)") == 4
