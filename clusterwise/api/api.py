@@ -7,6 +7,7 @@ from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, FilterSchema, NinjaAPI, Query, Schema
@@ -53,6 +54,11 @@ def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 def invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "You may not do this."}, status=403)
 
 
 @api.exception_handler(AuthenticationError)
@@ -278,3 +284,10 @@ def person(request: HttpRequest, person_id: uuid.UUID) -> Any:
     if found is None:
         raise Http404
     return found
+
+
+# --- the programme (skills, cohorts, assessments): programme_api.py ----------------------
+
+from .programme_api import router as programme_router  # noqa: E402
+
+api.add_router("/", programme_router)

@@ -17,7 +17,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture
-def token(world) -> str:
+def token(world, programme) -> str:  # the programme too, so its endpoints have data
     return token_issue(user=world.crc)
 
 
