@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from clusterwise.org import selectors
-from clusterwise.programme import selectors as programme_selectors
 from clusterwise.org.models import Person, Role
 from clusterwise.org.rules import roles_of
+from clusterwise.programme import selectors as programme_selectors
 
 from .forms import LoginForm
 

@@ -201,7 +201,9 @@ def cohort_detail(request: HttpRequest, pk: Any) -> HttpResponse:
             "cohort": cohort,
             "figures": figures,
             "page": page,
-            "query": urlencode({k: v for k, v in (("q", q), ("within", within and within.pk)) if v}),
+            "query": urlencode(
+                {k: v for k, v in (("q", q), ("within", within and within.pk)) if v}
+            ),
             "due": due,
             "q": q,
             "within": within,
