@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import math
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from django.utils import timezone
 from clusterwise.core.bulk import bulk_insert
 from clusterwise.org.figures import figures_refresh
 from clusterwise.org.models import Assignment, OrgUnit, Person, Role, School, User
+from clusterwise.programme.models import CohortMember
+from clusterwise.skills.models import Rating
 
 from . import names
 from .programme import load_programme
@@ -38,8 +41,9 @@ class Scale:
 
 
 SCALES = {
-    # Three districts, so the demo pilot cohort (93 CRCs in 3 districts) fits in it.
-    "small": Scale(3, (3, 3), (12, 12), (5, 7), (3, 6)),
+    # Three districts of two 31-cluster blocks: the demo pilot cohort takes a whole block
+    # of each (93 CRCs in 3 districts, demo/programme.py), the scale-up the other.
+    "small": Scale(3, (2, 2), (31, 31), (3, 4), (3, 5)),
     "district": Scale(1, (11, 11), (11, 14), (18, 26), (4, 9)),
     "state": Scale(36, (10, 12), (11, 14), (18, 26), (4, 9)),
 }
@@ -313,8 +317,8 @@ class Generator:
             for _ in range(3):
                 yield post(Role.MASTER_FACILITATOR, district)
             for block in district.children:
-                yield post(Role.COACH, block)
-                if rng.random() < 0.5:
+                # About one coach for every ten clusters (the programme's ratio).
+                for _ in range(math.ceil(len(block.children) / 10)):
                     yield post(Role.COACH, block)
                 for cluster in block.children:
                     yield post(Role.CRC, cluster)
@@ -406,20 +410,20 @@ class Generator:
                 posts,
                 progress=lambda n: self.progress("assignments", n, len(posts)),
             )
+        programme = load_programme(
+            random.Random(self.rng.random()),
+            self.today,
+            lambda done, total: self.progress("programme", done, total),
+        )
         if self.postgres:
             with connection.cursor() as cursor:
-                for model in (OrgUnit, School, Person, Assignment):
+                for model in (OrgUnit, School, Person, Assignment, CohortMember, Rating):
                     cursor.execute(
                         f"VACUUM ANALYZE {model._meta.db_table}"
                     ) if not connection.in_atomic_block else None
         else:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        programme = load_programme(
-            random.Random(self.rng.random()),
-            self.today,
-            lambda done, total: self.progress("programme", done, total),
-        )
         self.progress("figures", 0, 1)
         figures_refresh()  # the state's and districts' home-page figures, ready
         self.progress("figures", 1, 1)

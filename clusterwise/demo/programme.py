@@ -2,24 +2,41 @@
 cohort, with workshops, attendance, field assignments and reviews, coaching visits and
 skill assessments, so that every programme page shows real-looking data.
 
-Deterministic for a seed. The pilot's endline is drawn so that about 63% of the CRCs
-compared move up at least one level overall (the definition of skills/growth.py), as the
-programme's pilot reported; a few CRCs miss their endline, so the report's "excluded"
-shows. Rows are bulk-inserted without history: nobody edited demo data.
+Who is in which cohort:
+- The pilot (run by the state) took "the lowest-performing block of each district" of the
+  first three districts. The demo has no learning data to rank blocks by, so it takes each
+  district's blocks in tree order, whole, until it has 31 CRCs (at the small scale the
+  first block holds exactly 31 clusters; at larger scales the last block taken is cut at 31).
+  The cascade: the state admin is the expert, one master facilitator per district supports
+  the coaches of its pilot blocks, and each block's coaches share its CRCs (the generator
+  posts about one coach per ten clusters). The demo logins `state`, `mf`, `coach` and `crc`
+  form one line of that cascade.
+- The scale-up (a basic cohort, started later) has every other CRC of those districts and,
+  at the state scale, the first half of the blocks of every other district.
+
+Deterministic for a seed, ids included. The pilot's endline is drawn so that 63% of the
+CRCs compared move up at least one level overall (the definition of skills/growth.py), as
+the programme's pilot reported; three CRCs miss their endline, so the report's "excluded"
+shows. Rows are bulk-inserted without history: nobody edited demo data. Dates count back
+from the generator's today, so "overdue" and "waiting for review" mean something.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import math
 import random
+import uuid
+from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from clusterwise.core.scope import prefix_q
 from clusterwise.org.models import Assignment, OrgUnit, Role
 from clusterwise.programme.models import (
     Attendance,
@@ -31,6 +48,7 @@ from clusterwise.programme.models import (
     VisitAction,
     Workshop,
 )
+from clusterwise.programme.services import parse_rubric
 from clusterwise.skills.growth import whole_level
 from clusterwise.skills.models import Assessment, Framework, Rating
 from clusterwise.skills.services import framework_load
@@ -40,6 +58,7 @@ PILOT_PER_DISTRICT = 31
 PILOT_DISTRICTS = 3
 MOVED_UP_SHARE = 0.63
 MISSING_ENDLINE = 3
+STEPS = 10  # progress: members, workshops, field work, visits, assessments × two cohorts
 
 EVIDENCE = {
     1: ["Could not yet do this during the visit.", "Needed step-by-step help."],
@@ -48,6 +67,35 @@ EVIDENCE = {
     4: ["Did this well and helped a colleague do it.", "Teachers now do this without the CRC."],
 }
 VENUES = ["DIET Pune", "Block resource centre", "Zilla Parishad hall", "Cluster school"]
+WORKSHOPS = [
+    ("Reading learning data", "data"),
+    ("Observing a lesson and writing feedback", "observation"),
+    ("Planning the cluster's year", "planning"),
+    ("Review: from data to feedback to plans", None),
+]
+TASKS = [
+    (
+        "Read your cluster's assessment results",
+        "Make a one-page summary of the reading results of your cluster's schools: the share"
+        " of students at each level per school, and the two weakest competencies.",
+        "Shows the share at each level per school\nNames the two weakest competencies with"
+        " evidence\nSays what to discuss with headteachers",
+    ),
+    (
+        "Written feedback to two teachers",
+        "Observe two lessons with the observation tool and give each teacher written feedback."
+        " Hand in a photo of the feedback you wrote.",
+        "Names a specific strength\nGives one or two focused next steps\nFeedback is based on"
+        " what was observed",
+    ),
+    (
+        "Draft the cluster development plan",
+        "With your headteachers, agree two learning priorities and write actions with owners"
+        " and dates.",
+        "Priorities come from evidence\nEvery action has an owner and a date\nProgress can be"
+        " measured | 4\nHeadteachers agreed to it",
+    ),
+]
 ACTIONS = [
     "Share the reading results with each headteacher",
     "Observe two Class 3 lessons with the tool",
@@ -58,6 +106,21 @@ ACTIONS = [
 ]
 
 
+@dataclass(frozen=True)
+class Post:
+    """An active post, as the demo needs it."""
+
+    person_id: uuid.UUID
+    role: str
+    org_unit_id: uuid.UUID
+    org_path: str
+    place: str
+    username: str | None
+
+    def under(self, path: str) -> bool:
+        return self.org_path.startswith(path)
+
+
 class ProgrammeDemo:
     def __init__(
         self, rng: random.Random, today: datetime.date, progress: Callable[[int, int], None]
@@ -65,19 +128,31 @@ class ProgrammeDemo:
         self.rng = rng
         self.today = today
         self.progress = progress
+        self.done = 0
         self.framework = self._framework()
         self.skills = list(
             self.framework.skills.select_related("theme").order_by("theme__order", "order")
         )
         self.themes = list(self.framework.themes.order_by("order"))
+        self.username: dict[uuid.UUID, str] = {}  # member id → demo login
+        self.place: dict[uuid.UUID, str] = {}  # member id → where they work
 
     def _framework(self) -> Framework:
-        existing = Framework.objects.filter(
-            key="kpalp-crc", status=Framework.Status.PUBLISHED
-        ).first()
-        if existing:
-            return existing
-        return framework_load(data=json.loads(FRAMEWORK.read_text(encoding="utf-8")), by=None)
+        """The bundled framework's published version (loaded if missing, as load_framework)."""
+        data = json.loads(FRAMEWORK.read_text(encoding="utf-8"))
+        existing = (
+            Framework.objects.filter(key=data["key"], status=Framework.Status.PUBLISHED)
+            .order_by("-version")
+            .first()
+        )
+        return existing or framework_load(data=data, by=None)
+
+    def uid(self) -> uuid.UUID:
+        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+
+    def step(self) -> None:
+        self.done += 1
+        self.progress(self.done, STEPS)
 
     def at(self, days: int, hour: int = 10) -> datetime.datetime:
         day = self.today + datetime.timedelta(days=days)
@@ -86,278 +161,328 @@ class ProgrammeDemo:
     def day(self, days: int) -> datetime.date:
         return self.today + datetime.timedelta(days=days)
 
-    # --- people -----------------------------------------------------------------------
+    # --- who ----------------------------------------------------------------------------
 
-    def posts(self, role: str, unit: OrgUnit) -> list[Assignment]:
-        """Posts under a unit; the demo logins first, so they lead the cascade."""
-        posts = list(
+    def posts(self) -> dict[str, list[Post]]:
+        """Active posts by role, in tree order; at one unit, demo logins first."""
+        rows = (
             Assignment.objects.filter(
-                prefix_q("org_path", unit.path), role=role, end_date__isnull=True
+                end_date__isnull=True,
+                role__in=[Role.STATE_ADMIN, Role.MASTER_FACILITATOR, Role.COACH, Role.CRC],
             )
-            .select_related("org_unit")
             .order_by("org_path", "start_date", "id")
+            .values_list(
+                "person_id",
+                "role",
+                "org_unit_id",
+                "org_path",
+                "org_unit__name",
+                "person__user__username",
+            )
         )
-        return sorted(posts, key=lambda p: (p.org_path, p.person.user_id is None))
+        by_role: dict[str, list[Post]] = defaultdict(list)
+        for row in rows:
+            by_role[row[1]].append(Post(*row))
+        for posts in by_role.values():
+            posts.sort(key=lambda p: (p.org_path, p.username is None))
+        return by_role
 
     def run(self) -> dict[str, int]:
         state = OrgUnit.objects.get_root_nodes().first()
+        if state is None:
+            return {}
         districts = list(OrgUnit.objects.filter(level="district").order_by("path"))
-        pilot_districts = districts[:PILOT_DISTRICTS]
-        expert_post = self.posts(Role.STATE_ADMIN, state)[0]
+        blocks = defaultdict(list)
+        for block in OrgUnit.objects.filter(level="block").order_by("path"):
+            blocks[block.path[: -OrgUnit.steplen]].append(block.path)
+        posts = self.posts()
+        crcs_of: dict[str, list[Post]] = defaultdict(list)  # block path → CRC posts
+        for post in posts[Role.CRC]:
+            crcs_of[post.org_path[: 3 * OrgUnit.steplen]].append(post)
+
+        pilot_posts: list[Post] = []
+        scale_posts: list[Post] = []
+        for d_index, district in enumerate(districts):
+            in_pilot = d_index < PILOT_DISTRICTS
+            taken = 0
+            for b_index, block_path in enumerate(blocks[district.path]):
+                for post in crcs_of[block_path]:
+                    if in_pilot and taken < PILOT_PER_DISTRICT:
+                        pilot_posts.append(post)
+                        taken += 1
+                    elif in_pilot or b_index < math.ceil(len(blocks[district.path]) / 2):
+                        scale_posts.append(post)
+
         with transaction.atomic():
-            pilot = Cohort.objects.create(
-                name="KPALP pilot",
-                kind=Cohort.Kind.PILOT,
-                framework=self.framework,
-                org_unit=state,
-                org_path=state.path,
-                starts_on=self.day(-300),
-                ends_on=self.day(60),
-                visits_planned=3,
+            pilot = self.cohort("KPALP pilot", Cohort.Kind.PILOT, state, starts=-330, ends=45)
+            scale_up = self.cohort(
+                "KPALP scale-up, batch 2", Cohort.Kind.BASIC, state, starts=-90, ends=270
             )
-            scale_up = Cohort.objects.create(
-                name="KPALP scale-up, batch 2",
-                kind=Cohort.Kind.BASIC,
-                framework=self.framework,
-                org_unit=state,
-                org_path=state.path,
-                starts_on=self.day(-90),
-                ends_on=self.day(270),
-                visits_planned=3,
-            )
-            pilot_crcs: list[CohortMember] = []
-            scale_crcs: list[CohortMember] = []
-            for cohort, crc_target in ((pilot, pilot_crcs), (scale_up, scale_crcs)):
-                expert = self.member(cohort, expert_post, CohortMember.Role.EXPERT, None)
-                for d_index, district in enumerate(districts):
-                    crc_posts = self.posts(Role.CRC, district)
-                    if cohort is pilot:
-                        if district not in pilot_districts:
-                            continue
-                        chosen = crc_posts[:PILOT_PER_DISTRICT]
-                    elif district in pilot_districts:
-                        chosen = crc_posts[PILOT_PER_DISTRICT:]
-                    else:  # the scale-up reaches the first block of every other district
-                        blocks = OrgUnit.objects.filter(
-                            prefix_q("path", district.path), level="block"
-                        ).order_by("path")
-                        first_block = blocks.first()
-                        chosen = [
-                            p
-                            for p in crc_posts
-                            if first_block and p.org_path.startswith(first_block.path)
-                        ]
-                    if not chosen:
-                        continue
-                    mf_posts = self.posts(Role.MASTER_FACILITATOR, district)
-                    mf = (
-                        self.member(
-                            cohort, mf_posts[0], CohortMember.Role.MASTER_FACILITATOR, expert
-                        )
-                        if mf_posts
-                        else None
-                    )
-                    coaches: dict[str, list[CohortMember]] = {}
-                    for post in chosen:
-                        block_path = post.org_path[: -OrgUnit.steplen]
-                        if block_path not in coaches:
-                            block = OrgUnit.objects.get(path=block_path)
-                            coaches[block_path] = [
-                                self.member(cohort, p, CohortMember.Role.COACH, mf)
-                                for p in self.posts(Role.COACH, block)
-                            ]
-                        block_coaches = coaches[block_path]
-                        index = len([c for c in crc_target if c.org_path.startswith(block_path)])
-                        coach = block_coaches[index % len(block_coaches)] if block_coaches else None
-                        crc_target.append(self.member(cohort, post, CohortMember.Role.CRC, coach))
-                    self.progress(d_index + 1, len(districts))
+            Cohort.objects.bulk_create([pilot, scale_up])
+            pilot_crcs = self.cascade(pilot, pilot_posts, posts, mfs_per_district=1)
+            scale_crcs = self.cascade(scale_up, scale_posts, posts, mfs_per_district=3)
             counts = self.pilot_activity(pilot, pilot_crcs)
             counts.update(self.scale_up_activity(scale_up, scale_crcs))
         counts["pilot_crcs"] = len(pilot_crcs)
         counts["scale_up_crcs"] = len(scale_crcs)
         return counts
 
+    def cohort(self, name: str, kind: str, state: OrgUnit, starts: int, ends: int) -> Cohort:
+        return Cohort(
+            id=self.uid(),
+            name=name,
+            kind=kind,
+            framework=self.framework,
+            org_unit=state,
+            org_path=state.path,
+            starts_on=self.day(starts),
+            ends_on=self.day(ends),
+            visits_planned=3,
+        )
+
     def member(
-        self, cohort: Cohort, post: Assignment, role: str, supported_by: CohortMember | None
+        self, cohort: Cohort, post: Post, role: str, supported_by: CohortMember | None
     ) -> CohortMember:
-        existing = CohortMember.objects.filter(cohort=cohort, person_id=post.person_id).first()
-        if existing:
-            return existing
-        return CohortMember.objects.create(
+        member = CohortMember(
+            id=self.uid(),
             cohort=cohort,
             person_id=post.person_id,
             role=role,
             supported_by=supported_by,
-            org_unit=post.org_unit,
+            org_unit_id=post.org_unit_id,
             org_path=post.org_path,
             joined_on=cohort.starts_on,
         )
+        self.place[member.id] = post.place
+        if post.username:
+            self.username[member.id] = post.username
+        return member
 
-    # --- what happened in each cohort ---------------------------------------------------------
+    def cascade(
+        self,
+        cohort: Cohort,
+        crc_posts: list[Post],
+        posts: dict[str, list[Post]],
+        mfs_per_district: int,
+    ) -> list[CohortMember]:
+        """The cohort's members: its CRCs, their coaches, the coaches' MFs, the expert."""
+        if not crc_posts:
+            self.step()
+            return []
+        expert = self.member(cohort, posts[Role.STATE_ADMIN][0], CohortMember.Role.EXPERT, None)
+        staff = [expert]
+        crcs: list[CohortMember] = []
+        by_block: dict[str, list[Post]] = defaultdict(list)
+        for post in crc_posts:
+            by_block[post.org_path[: 3 * OrgUnit.steplen]].append(post)
+        mfs: dict[str, list[CohortMember]] = {}
+        coached: dict[str, int] = defaultdict(int)  # district path → coaches so far
+        for block_path, block_crcs in by_block.items():
+            district_path = block_path[: 2 * OrgUnit.steplen]
+            if district_path not in mfs:
+                mf_posts = [p for p in posts[Role.MASTER_FACILITATOR] if p.under(district_path)]
+                mfs[district_path] = [
+                    self.member(cohort, p, CohortMember.Role.MASTER_FACILITATOR, expert)
+                    for p in mf_posts[:mfs_per_district]
+                ]
+                staff.extend(mfs[district_path])
+            district_mfs = mfs[district_path]
+            # About one coach for ten CRCs: a block only partly in the cohort needs fewer.
+            needed = math.ceil(len(block_crcs) / 10)
+            coaches = []
+            for post in [p for p in posts[Role.COACH] if p.under(block_path)][:needed]:
+                # The district's coaches take turns among its master facilitators.
+                turn = coached[district_path]
+                coached[district_path] += 1
+                mf = district_mfs[turn % len(district_mfs)] if district_mfs else expert
+                coaches.append(self.member(cohort, post, CohortMember.Role.COACH, mf))
+            staff.extend(coaches)
+            # Neighbouring clusters share a coach: the block's CRCs in runs, one per coach.
+            for index, post in enumerate(block_crcs):
+                coach = coaches[index * len(coaches) // len(block_crcs)] if coaches else None
+                crcs.append(self.member(cohort, post, CohortMember.Role.CRC, coach))
+        CohortMember.objects.bulk_create(staff + crcs, batch_size=2000)
+        self.step()
+        return crcs
+
+    # --- what happened in each cohort ---------------------------------------------------
 
     def workshops(
-        self, cohort: Cohort, days: list[int], crcs: list[CohortMember], attendance: bool
-    ) -> int:
-        staff = list(
-            cohort.members.exclude(role__in=[CohortMember.Role.CRC, CohortMember.Role.EXPERT])
-        )
-        titles = [
-            ("Reading learning data", "data"),
-            ("Observing a lesson and writing feedback", "observation"),
-            ("Planning the cluster's year", "planning"),
-            ("Review: from data to feedback to plans", None),
+        self, cohort: Cohort, days: list[int], crcs: list[CohortMember]
+    ) -> tuple[int, int]:
+        staff = [
+            m
+            for m in {c.supported_by for c in crcs if c.supported_by}
+            | {c.supported_by.supported_by for c in crcs if c.supported_by}
+            if m is not None and m.role != CohortMember.Role.EXPERT
         ]
+        staff.sort(key=lambda m: (m.org_path, str(m.id)))
         themes = {t.code: t for t in self.themes}
-        marks = []
+        workshops, facilitators, marks = [], [], []
+        through = Workshop.facilitators.through
         for index, offset in enumerate(days):
-            title, theme = titles[index % len(titles)]
-            virtual = index == 2
-            workshop = Workshop.objects.create(
+            title, theme = WORKSHOPS[index % len(WORKSHOPS)]
+            virtual = index == 2  # the planning session ran online
+            workshop = Workshop(
+                id=self.uid(),
                 cohort=cohort,
                 title=title,
                 theme=themes.get(theme) if theme else None,
                 starts_at=self.at(offset),
                 venue="" if virtual else self.rng.choice(VENUES),
-                online_link="https://meet.example.org/kpalp-" + str(index + 1) if virtual else "",
+                online_link=f"https://meet.example.org/kpalp-{index + 1}" if virtual else "",
             )
-            workshop.facilitators.set(self.rng.sample(staff, min(3, len(staff))))
-            if attendance and offset <= 0:
-                for crc in crcs:
-                    roll = self.rng.random()
-                    status = "present" if roll < 0.85 else "late" if roll < 0.92 else "absent"
-                    marks.append(Attendance(workshop=workshop, member=crc, status=status))
+            workshops.append(workshop)
+            for member in self.rng.sample(staff, min(3, len(staff))):
+                facilitators.append(through(workshop_id=workshop.id, cohortmember_id=member.id))
+            if offset > 0:
+                continue  # not held yet
+            for crc in crcs:
+                roll = self.rng.random()
+                status = "present" if roll < 0.85 else "late" if roll < 0.92 else "absent"
+                marks.append(
+                    Attendance(id=self.uid(), workshop=workshop, member=crc, status=status)
+                )
+        Workshop.objects.bulk_create(workshops)
+        through.objects.bulk_create(facilitators)
         Attendance.objects.bulk_create(marks, batch_size=2000)
-        return len(marks)
+        self.step()
+        return len(workshops), len(marks)
 
     def field_work(
         self, cohort: Cohort, crcs: list[CohortMember], dues: list[int], handed_in: float
     ) -> int:
-        themes = list(self.themes)
-        tasks = [
-            (
-                "Read your cluster's assessment results",
-                "Make a one-page summary of the reading results of your cluster's schools: the share of students at each level per school, and the two weakest competencies.",
-                "Shows the share at each level per school\nNames the two weakest competencies with evidence\nSays what to discuss with headteachers",
-            ),
-            (
-                "Written feedback to two teachers",
-                "Observe two lessons with the observation tool and give each teacher written feedback. Hand in a photo of the feedback you wrote.",
-                "Names a specific strength\nGives one or two focused next steps\nFeedback is based on what was observed",
-            ),
-            (
-                "Draft the cluster development plan",
-                "With your headteachers, agree two learning priorities and write actions with owners and dates.",
-                "Priorities come from evidence\nEvery action has an owner and a date\nProgress can be measured | 4",
-            ),
-        ]
-        submissions = []
-        from clusterwise.programme.services import parse_rubric
-
+        """Field assignments and what came of them: a share `handed_in` of the CRCs does all
+        of them, the others now and then. Older work was reviewed long ago; some of the last
+        one waits for review (a few for more than a week, which the dashboard flags)."""
+        keen = {crc.id for crc in crcs if self.rng.random() < handed_in}
+        assignments, submissions = [], []
         for index, offset in enumerate(dues):
-            title, instructions, rubric = tasks[index % len(tasks)]
-            fa = FieldAssignment.objects.create(
+            title, instructions, rubric = TASKS[index % len(TASKS)]
+            fa = FieldAssignment(
+                id=self.uid(),
                 cohort=cohort,
                 title=title,
                 instructions=instructions,
                 due_on=self.day(offset),
                 rubric=parse_rubric(rubric),
-                theme=themes[index % len(themes)],
+                theme=self.themes[index % len(self.themes)],
             )
+            assignments.append(fa)
+            last = index == len(dues) - 1
             for crc in crcs:
-                if self.rng.random() > handed_in:
+                login = self.username.get(crc.id)
+                if not (login or crc.id in keen or self.rng.random() < 0.25):
                     continue
-                coach = crc.supported_by
-                submitted = self.at(min(offset - self.rng.randint(-5, 10), -1), 16)
+                submitted = self.at(min(offset + self.rng.randint(-8, 3), -1), 16)
                 roll = self.rng.random()
-                status = "accepted" if roll < 0.8 else "resubmit" if roll < 0.9 else "submitted"
-                if status == "submitted" and index < len(dues) - 1:
-                    status = "accepted"  # older work was reviewed long ago
+                if not last:
+                    status = "accepted" if roll < 0.95 else "resubmit"
+                else:
+                    status = "accepted" if roll < 0.8 else "resubmit" if roll < 0.9 else "submitted"
+                if last and login == "crc":
+                    status = "resubmit"  # the demo CRC has work to hand in again
+                elif last and login == "crc.b":
+                    status, submitted = "submitted", self.at(-2, 16)  # the demo coach reviews it
                 reviewed = status != "submitted"
-                scores = {
-                    c["key"]: self.rng.randint(1 if status == "resubmit" else 2, c["max"])
-                    for c in fa.rubric
-                }
+                coach = crc.supported_by
+                low = 1 if status == "resubmit" else 2
                 submissions.append(
                     Submission(
+                        id=self.uid(),
                         field_assignment=fa,
                         member=crc,
                         status=status,
                         text="Done in my cluster: " + instructions.split(".")[0].lower() + ".",
                         submitted_at=submitted,
                         reviewed_by_id=coach.person_id if reviewed and coach else None,
-                        reviewed_at=submitted + datetime.timedelta(days=self.rng.randint(1, 6))
-                        if reviewed
-                        else None,
+                        reviewed_at=(
+                            submitted + datetime.timedelta(days=self.rng.randint(1, 6))
+                            if reviewed
+                            else None
+                        ),
                         review_comment=(
-                            "Good work: keep the next steps this focused."
+                            ""
+                            if not reviewed
+                            else "Good work: keep the next steps this focused."
                             if status == "accepted"
                             else "Make each next step one the teacher can try tomorrow."
-                        )
-                        if reviewed
-                        else "",
-                        scores=scores if reviewed else {},
+                        ),
+                        scores=(
+                            {c["key"]: self.rng.randint(low, c["max"]) for c in fa.rubric}
+                            if reviewed
+                            else {}
+                        ),
                     )
                 )
+        FieldAssignment.objects.bulk_create(assignments)
         Submission.objects.bulk_create(submissions, batch_size=2000)
+        self.step()
         return len(submissions)
 
     def visits(self, crcs: list[CohortMember], per_crc: tuple[int, int], first: int) -> int:
+        """Coaching visits; the last visit's actions are partly still open, some overdue."""
         visits, actions, focus = [], [], []
         through = CoachingVisit.focus_skills.through
         for crc in crcs:
             if crc.supported_by is None:
                 continue
+            login = self.username.get(crc.id)
             n = self.rng.randint(*per_crc)
-            days = sorted(self.rng.sample(range(first, -4), n)) if n else []
+            days = sorted(self.rng.sample(range(first, -4), n))
             for v_index, offset in enumerate(days):
                 visit = CoachingVisit(
+                    id=self.uid(),
                     cohort_id=crc.cohort_id,
                     coach=crc.supported_by,
                     crc=crc,
                     visited_on=self.day(offset),
-                    place=crc.org_unit.name,
+                    place=self.place[crc.id],
                     notes="Looked at the cluster's data together and observed a lesson.",
                 )
                 visits.append(visit)
                 for skill in self.rng.sample(self.skills, 2):
                     focus.append(through(coachingvisit_id=visit.id, skill_id=skill.pk))
                 last = v_index == len(days) - 1
-                for text in self.rng.sample(ACTIONS, self.rng.randint(1, 2)):
+                for a_index, text in enumerate(self.rng.sample(ACTIONS, self.rng.randint(1, 2))):
                     due = offset + self.rng.randint(7, 30)
-                    open_still = last and (due > 0 or self.rng.random() < 0.4)
-                    done = None if open_still else self.day(min(due, -1))
+                    open_still = last and (
+                        due > 0 or self.rng.random() < 0.25 or (login == "crc" and a_index == 0)
+                    )
                     actions.append(
                         VisitAction(
-                            visit=visit, crc=crc, text=text, due_on=self.day(due), done_on=done
+                            id=self.uid(),
+                            visit=visit,
+                            crc=crc,
+                            text=text,
+                            due_on=self.day(due),
+                            done_on=None if open_still else self.day(min(due, -1)),
                         )
                     )
         CoachingVisit.objects.bulk_create(visits, batch_size=2000)
         through.objects.bulk_create(focus, batch_size=5000)
         VisitAction.objects.bulk_create(actions, batch_size=5000)
+        self.step()
         return len(visits)
 
     def assess(
         self,
-        cohort: Cohort,
         crc: CohortMember,
         round: str,
         kind: str,
         levels: dict[int, int],
         on: int,
-        assessments: list[Assessment],
-        ratings: list[Rating],
+        into: tuple[list[Assessment], list[Rating]],
     ) -> None:
-        assessor = (
-            crc.person_id
-            if kind == "self"
-            else (crc.supported_by.person_id if crc.supported_by else crc.person_id)
-        )
+        assessments, ratings = into
+        coach = crc.supported_by
         assessment = Assessment(
-            cohort=cohort,
+            id=self.uid(),
+            cohort_id=crc.cohort_id,
             member=crc,
             round=round,
             kind=kind,
-            assessor_id=assessor,
+            assessor_id=coach.person_id if kind == "coach" and coach else crc.person_id,
             assessed_on=self.day(on),
         )
         assessments.append(assessment)
@@ -369,7 +494,7 @@ class ProgrammeDemo:
                     skill=skill,
                     level=level,
                     evidence=self.rng.choice(EVIDENCE[level]) if kind == "coach" else "",
-                    cohort=cohort,
+                    cohort_id=crc.cohort_id,
                     member=crc,
                     round=round,
                     kind=kind,
@@ -383,7 +508,7 @@ class ProgrammeDemo:
         }
 
     def grown(self, before: dict[int, int], move_up: bool) -> dict[int, int]:
-        """Endline levels that move the CRC's overall level up, or keep it where it was."""
+        """Later levels that move the CRC's overall level up, or keep it where it was."""
         after = dict(before)
         start = whole_level(sum(before.values()) / len(before))
         order = self.rng.sample(list(after), len(after))
@@ -391,91 +516,76 @@ class ProgrammeDemo:
             if after[pk] == 4:
                 continue
             after[pk] += 1
-            now = whole_level(sum(after.values()) / len(after))
-            if move_up and now > start:
-                break
-            if not move_up and now > start:
-                after[pk] -= 1
+            if whole_level(sum(after.values()) / len(after)) > start:
+                if not move_up:
+                    after[pk] -= 1
                 break
         # Not every skill grows: one may slip back, as long as the overall outcome holds.
         if self.rng.random() < 0.35:
-            pk = self.rng.choice([pk for pk in order if after[pk] > 1] or order)
+            pk = self.rng.choice(order)
             if after[pk] > 1:
                 after[pk] -= 1
                 if move_up and whole_level(sum(after.values()) / len(after)) <= start:
                     after[pk] += 1
         return after
 
+    def save_assessments(self, into: tuple[list[Assessment], list[Rating]]) -> int:
+        assessments, ratings = into
+        Assessment.objects.bulk_create(assessments, batch_size=2000)
+        Rating.objects.bulk_create(ratings, batch_size=5000)
+        self.step()
+        return len(ratings)
+
     def pilot_activity(self, cohort: Cohort, crcs: list[CohortMember]) -> dict[str, int]:
+        workshops, marks = self.workshops(cohort, [-300, -230, -160, -100], crcs)
         counts = {
-            "pilot_attendance": self.workshops(
-                cohort, [-280, -220, -160, -100], crcs, attendance=True
-            ),
-            "pilot_submissions": self.field_work(cohort, crcs, [-240, -170, -12], handed_in=0.9),
-            "pilot_visits": self.visits(crcs, (2, 3), first=-270),
+            "pilot_workshops": workshops,
+            "pilot_attendance": marks,
+            "pilot_submissions": self.field_work(cohort, crcs, [-250, -170, -6], handed_in=0.9),
+            "pilot_visits": self.visits(crcs, (2, 3), first=-290),
         }
-        assessments: list[Assessment] = []
-        ratings: list[Rating] = []
-        without_endline = set(self.rng.sample(range(len(crcs)), min(MISSING_ENDLINE, len(crcs))))
+        into: tuple[list[Assessment], list[Rating]] = ([], [])
+        # The demo logins keep their endline, so their pages show growth.
+        others = [i for i, crc in enumerate(crcs) if crc.id not in self.username]
+        without_endline = set(self.rng.sample(others, min(MISSING_ENDLINE, len(others))))
         compared = [i for i in range(len(crcs)) if i not in without_endline]
         movers = set(self.rng.sample(compared, round(MOVED_UP_SHARE * len(compared))))
         for index, crc in enumerate(crcs):
             before = self.baseline()
-            self.assess(cohort, crc, "baseline", "coach", before, -285, assessments, ratings)
-            if self.rng.random() < 0.4:
-                own = {
-                    pk: min(4, level + self.rng.choice([0, 0, 1])) for pk, level in before.items()
-                }
-                self.assess(cohort, crc, "baseline", "self", own, -287, assessments, ratings)
+            self.assess(crc, "baseline", "coach", before, -310, into)
+            if crc.id in self.username or self.rng.random() < 0.4:
+                own = {pk: min(4, lv + self.rng.choice([0, 0, 1])) for pk, lv in before.items()}
+                self.assess(crc, "baseline", "self", own, -312, into)
             if index not in without_endline:
-                self.assess(
-                    cohort,
-                    crc,
-                    "endline",
-                    "coach",
-                    self.grown(before, index in movers),
-                    -20,
-                    assessments,
-                    ratings,
-                )
-        Assessment.objects.bulk_create(assessments, batch_size=2000)
-        Rating.objects.bulk_create(ratings, batch_size=5000)
-        counts["pilot_ratings"] = len(ratings)
+                after = self.grown(before, index in movers)
+                self.assess(crc, "endline", "coach", after, -20, into)
+        counts["pilot_ratings"] = self.save_assessments(into)
         return counts
 
     def scale_up_activity(self, cohort: Cohort, crcs: list[CohortMember]) -> dict[str, int]:
+        workshops, marks = self.workshops(cohort, [-75, 20], crcs)
         counts = {
-            "scale_up_attendance": self.workshops(cohort, [-75, 20], crcs, attendance=True),
+            "scale_up_workshops": workshops,
+            "scale_up_attendance": marks,
             # Most CRCs beyond the first batch could not complete the field component.
-            "scale_up_submissions": self.field_work(cohort, crcs, [-20], handed_in=0.3),
+            "scale_up_submissions": self.field_work(cohort, crcs, [-20], handed_in=0.2),
             "scale_up_visits": self.visits(
-                self.rng.sample(crcs, len(crcs) // 4) if crcs else [], (1, 1), first=-60
+                self.rng.sample(crcs, len(crcs) // 4), (1, 1), first=-60
             ),
         }
-        assessments: list[Assessment] = []
-        ratings: list[Rating] = []
+        into: tuple[list[Assessment], list[Rating]] = ([], [])
         for crc in crcs:
             before = self.baseline()
-            self.assess(cohort, crc, "baseline", "coach", before, -80, assessments, ratings)
-            if self.rng.random() < 0.45:
-                self.assess(
-                    cohort,
-                    crc,
-                    "midline",
-                    "coach",
-                    self.grown(before, self.rng.random() < 0.4),
-                    -6,
-                    assessments,
-                    ratings,
-                )
-        Assessment.objects.bulk_create(assessments, batch_size=2000)
-        Rating.objects.bulk_create(ratings, batch_size=5000)
-        counts["scale_up_ratings"] = len(ratings)
+            self.assess(crc, "baseline", "coach", before, -80, into)
+            if self.rng.random() < 0.45:  # the midline is under way
+                after = self.grown(before, self.rng.random() < 0.4)
+                self.assess(crc, "midline", "coach", after, -6, into)
+        counts["scale_up_ratings"] = self.save_assessments(into)
         return counts
 
 
 def load_programme(
     rng: random.Random, today: datetime.date, progress: Callable[[int, int], None]
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Add the demo cohorts to a freshly generated demo state."""
     return ProgrammeDemo(rng, today, progress).run()
