@@ -97,7 +97,8 @@ def parent(args: argparse.Namespace) -> int:
         print(
             f"{result['db']:<9} (cohort: {result['crcs']} CRCs, {result['ratings']} ratings, built in "
             f"{result['build_s']:.0f} s; DuckDB: distribution {result['duck_matrix_ms']:.1f} ms, "
-            f"pairing {result['duck_growth_ms']:.1f} ms)"
+            f"pairing {result['duck_growth_ms']:.1f} ms; 1-minute load average at the end "
+            f"{result['load']:.1f})"
         )
     worst = max(r["p95_ms"] for result in results for r in result["rows"] if r["page"])
     print(f"\nslowest page p95: {worst:.0f} ms (target < {TARGET_MS:.0f} ms)")
@@ -274,6 +275,7 @@ def child(args: argparse.Namespace) -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
 
     from clusterwise.org.models import OrgUnit, User
     from clusterwise.programme.selectors import crcs_for
@@ -302,7 +304,9 @@ def child(args: argparse.Namespace) -> int:
 
     rows = []
     district = OrgUnit.objects.filter(level="district").order_by("path").first()
-    base = f"/skills/cohorts/{cohort.pk}"
+    matrix_url = reverse("skills:matrix", args=[cohort.pk])
+    growth_url = reverse("skills:growth", args=[cohort.pk])
+    chart_url = reverse("skills:growth_chart", args=[cohort.pk])
     for login in ("state", "district"):
         client = Client()
         assert client.post("/login/", {"username": login, "password": "demo"}).status_code == 302
@@ -315,25 +319,25 @@ def child(args: argparse.Namespace) -> int:
         checks: list[tuple[str, Callable[[], Any], float, bool]] = [
             (
                 "matrix page (endline)",
-                lambda: page(f"{base}/matrix/?round=endline"),
+                lambda: page(f"{matrix_url}?round=endline"),
                 duck_matrix,
                 True,
             ),
             (
                 "matrix page, one district",
-                lambda: page(f"{base}/matrix/?round=endline&district={district.pk}"),
+                lambda: page(f"{matrix_url}?round=endline&district={district.pk}"),
                 duck_matrix,
                 True,
             ),
             (
                 "growth page",
-                lambda: page(f"{base}/growth/?before=baseline&after=endline"),
+                lambda: page(f"{growth_url}?before=baseline&after=endline"),
                 duck_growth,
                 True,
             ),
             (
                 "growth chart (SVG)",
-                lambda: page(f"{base}/growth/chart.svg?before=baseline&after=endline"),
+                lambda: page(f"{chart_url}?before=baseline&after=endline"),
                 duck_growth,
                 True,
             ),
@@ -375,6 +379,7 @@ def child(args: argparse.Namespace) -> int:
                 "build_s": build_s,
                 "duck_matrix_ms": duck_matrix,
                 "duck_growth_ms": duck_growth,
+                "load": os.getloadavg()[0],
                 "rows": rows,
             }
         )
