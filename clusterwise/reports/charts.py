@@ -15,6 +15,9 @@ import vl_convert
 # Colour-blind-safe sequential colours for levels 1–4 (ColorBrewer "YlGnBu", 4 classes),
 # also used by the skill matrix's CSS.
 LEVEL_COLOURS = ("#ffffcc", "#a1dab4", "#41b6c4", "#225ea8")
+# Light and dark of one hue: tells the rounds apart without colour vision (also in the
+# PDFs' print.css, for the legend printed beside the chart).
+ROUND_COLOURS = ("#a6bddb", "#034e7b")
 
 
 def levels_before_after_spec(
@@ -26,10 +29,22 @@ def levels_before_after_spec(
     after_label: str,
     count_label: str,
     title: str = "",
+    words: bool = True,
 ) -> dict[str, Any]:
-    """Grouped bars: how many ratings (or CRCs) were at each level, before and after."""
+    """Grouped bars: how many ratings (or CRCs) were at each level, before and after.
+
+    `words=False` draws no words, only numbers (level numbers on the axis, no legend, no
+    titles), for WeasyPrint: it draws SVG text code point by code point, which breaks
+    Devanagari (Kozea/WeasyPrint#2249), so the PDF prints the words beside the chart."""
+    if not words:
+        level_names = dict.fromkeys(level_names, "")
+        before_label, after_label, count_label, title = "before", "after", "", ""
     values = [
-        {"level": f"{level} {level_names[level]}", "round": label, "n": counts.get(level, 0)}
+        {
+            "level": f"{level} {level_names[level]}".strip(),
+            "round": label,
+            "n": counts.get(level, 0),
+        }
         for label, counts in ((before_label, before), (after_label, after))
         for level in sorted(level_names)
     ]
@@ -39,7 +54,7 @@ def levels_before_after_spec(
         "width": 320,
         "height": 200,
         "data": {"values": values},
-        "mark": {"type": "bar", "tooltip": True},
+        "mark": {"type": "bar", "tooltip": words},
         "encoding": {
             "x": {
                 "field": "level",
@@ -49,14 +64,14 @@ def levels_before_after_spec(
                 "axis": {"labelAngle": 0},
             },
             "xOffset": {"field": "round", "sort": [before_label, after_label]},
-            "y": {"field": "n", "type": "quantitative", "title": count_label},
+            "y": {"field": "n", "type": "quantitative", "title": count_label or None},
             "color": {
                 "field": "round",
                 "type": "nominal",
                 "title": None,
                 "sort": [before_label, after_label],
-                # Light and dark of one hue: tells the rounds apart without colour vision.
-                "scale": {"range": ["#a6bddb", "#034e7b"]},
+                "scale": {"range": list(ROUND_COLOURS)},
+                **({} if words else {"legend": None}),
             },
         },
         "config": {"font": "Noto Sans, Noto Sans Devanagari, sans-serif"},

@@ -1,15 +1,15 @@
-"""The growth report as an Excel workbook and as a PDF, and a CRC's one-page profile."""
+"""The growth report as an Excel workbook and as a PDF, and a CRC's one-page profile.
+
+Each export is written to a temporary file, which the view hands to FileResponse: memory
+stays flat whatever the size of the cohort, and the download has a Content-Length."""
 
 from __future__ import annotations
 
-import datetime
-import io
-import re
-from collections import defaultdict
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -18,17 +18,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from clusterwise.org.models import OrgUnit
 from clusterwise.programme.models import Cohort, CohortMember
-from clusterwise.skills import growth as growth_module
 from clusterwise.skills.growth import Growth, GrowthReport, whole_level
-from clusterwise.skills.models import LEVEL_NAMES, LEVELS, Assessment, Rating, Round, Skill
+from clusterwise.skills.models import LEVEL_NAMES, LEVELS, Round, Skill, Theme
 
-from . import charts
+from . import charts, selectors
+from .selectors import Profile
 
 
 @dataclass
@@ -38,10 +39,11 @@ class GrowthExport:
     cohort: Cohort
     before: str
     after: str
-    unit: OrgUnit | None
+    unit: OrgUnit | None  # the area asked for (`within`), if any
+    whole_cohort: bool  # the user sees every CRC of the cohort
     report: GrowthReport[int]
     skills: list[Skill]
-    crcs: QuerySet[CohortMember]
+    crcs: QuerySet[CohortMember]  # scoped by the user, under `unit`
 
     @property
     def before_label(self) -> str:
@@ -53,22 +55,29 @@ class GrowthExport:
 
     @property
     def area(self) -> str:
-        return self.unit.name if self.unit else _("The whole cohort")
+        if self.unit:
+            return self.unit.name
+        return _("The whole cohort") if self.whole_cohort else _("The CRCs you may see")
+
+    def themes(self) -> list[tuple[Theme, list[Skill]]]:
+        groups: list[tuple[Theme, list[Skill]]] = []
+        for skill in self.skills:
+            if not groups or groups[-1][0].pk != skill.theme_id:
+                groups.append((skill.theme, []))
+            groups[-1][1].append(skill)
+        return groups
 
     def rows(self) -> list[tuple[str, str, Growth | None]]:
         """(kind, label, growth): overall, then each theme, then each skill."""
         rows: list[tuple[str, str, Growth | None]] = [
             ("overall", _("All skills"), self.report.overall)
         ]
-        seen = []
-        for skill in self.skills:
-            if skill.theme_id not in seen:
-                seen.append(skill.theme_id)
-                rows.append(("theme", str(skill.theme), self.report.themes.get(skill.theme.code)))
+        rows += [("theme", str(t), self.report.themes.get(t.code)) for t, _s in self.themes()]
         rows += [("skill", str(s), self.report.skills.get(s.pk)) for s in self.skills]
         return rows
 
     def filename(self, extension: str) -> str:
+        """ASCII only, so every browser keeps it: growth-<cohort>-<before>-<after>.<ext>."""
         name = slugify(self.cohort.name) or "cohort"
         return f"growth-{name}-{self.before}-{self.after}.{extension}"
 
@@ -76,35 +85,67 @@ class GrowthExport:
         g = self.report.overall
         if not g.compared:
             return _("No CRC has both rounds complete yet, so there is nothing to compare.")
-        return _("%(p)s%% of %(n)s CRCs moved up at least one level.") % {
-            "p": round(100 * (g.share_moved_up or 0)),
-            "n": g.compared,
-        }
+        # The same message as the growth page, so both read alike in every language.
+        return ngettext(
+            "%(p)s%% of %(n)s CRC moved up at least one level.",
+            "%(p)s%% of %(n)s CRCs moved up at least one level.",
+            g.compared,
+        ) % {"p": round(100 * (g.share_moved_up or 0)), "n": g.compared}
 
 
 def definitions() -> list[str]:
-    """The definitions of skills/growth.py's docstring, one per item."""
-    text = (growth_module.__doc__ or "").split("Definitions", 1)[-1]
-    items = re.split(r"\n- ", text)
-    return [" ".join(item.split()) for item in items[1:]]
+    """How to read the report: the growth page's explanations (skills/growth.py's
+    docstring defines the terms), in the reader's language."""
+    return [
+        _("Only the coaches' assessments count; self-assessments are kept apart."),
+        _("A skill moves up when its level in the later round is higher than in the earlier one."),
+        _(
+            "A CRC's level on a theme, or overall, is the mean of their skill levels rounded to "
+            "the nearest whole level (halves round up: a mean of 2.5 is level 3). They moved up "
+            "when that level is higher in the later round."
+        ),
+        _(
+            "A CRC is compared only when both rounds rate every skill in question; the others "
+            "are excluded and counted."
+        ),
+        _("Mean change is the average difference in level (or mean level), later minus earlier."),
+        _(
+            "The Wilcoxon signed-rank test asks whether the rises outweigh the falls by more "
+            "than chance: the changes are ranked by size (zero changes left out), W+ adds the "
+            "ranks of the rises and W− those of the falls. A small p (for example below 0.05) "
+            "means chance alone would rarely give such a difference. It is two-sided, exact for "
+            "up to 50 changes without ties, otherwise a normal approximation corrected for ties."
+        ),
+        _(
+            "The effect size r = (W+ − W−) / (W+ + W−) runs from −1 (everyone fell) to 1 "
+            "(everyone rose)."
+        ),
+    ]
 
 
-def _number(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
+def _spool() -> IO[bytes]:
+    """A temporary file for an export; FileResponse closes (and so deletes) it."""
+    return tempfile.TemporaryFile(prefix="clusterwise-export-")
 
 
-def growth_workbook(export: GrowthExport) -> bytes:
-    """Summary, per-CRC levels and definitions, written row by row (write-only mode)."""
+# --- Excel ----------------------------------------------------------------------------------
+
+
+def growth_workbook(export: GrowthExport) -> IO[bytes]:
+    """Summary, every CRC's levels and the definitions, written row by row (write-only)."""
     book = Workbook(write_only=True)
     bold = Font(bold=True)
 
+    def cell(sheet: Any, value: Any, *, font: Font | None = None, number_format: str = "") -> Any:
+        c = WriteOnlyCell(sheet, value=value)
+        if font:
+            c.font = font
+        if number_format:
+            c.number_format = number_format
+        return c
+
     def header(sheet: Any, names: Iterable[str]) -> None:
-        cells = []
-        for name in names:
-            cell = WriteOnlyCell(sheet, value=name)
-            cell.font = bold
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([cell(sheet, name, font=bold) for name in names])
 
     summary = book.create_sheet(_("Summary"))
     for label, value in (
@@ -116,7 +157,7 @@ def growth_workbook(export: GrowthExport) -> bytes:
         (_("Generated"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
         (_("Result"), export.headline()),
     ):
-        summary.append([label, value])
+        summary.append([cell(summary, label, font=bold), value])
     summary.append([])
     header(
         summary,
@@ -141,6 +182,7 @@ def growth_workbook(export: GrowthExport) -> bytes:
         if g is None:
             summary.append([kinds[kind], label])
             continue
+        t = g.test
         summary.append(
             [
                 kinds[kind],
@@ -150,12 +192,12 @@ def growth_workbook(export: GrowthExport) -> bytes:
                 g.moved_up,
                 g.stayed,
                 g.moved_down,
-                _number(g.share_moved_up, 4),
-                _number(g.mean_change, 3),
-                g.test.w_plus,
-                g.test.w_minus,
-                _number(g.test.p_value, 6),
-                _number(g.test.effect_size, 3),
+                cell(summary, g.share_moved_up, number_format="0%"),
+                cell(summary, g.mean_change, number_format="+0.00;-0.00;0.00"),
+                t.w_plus,
+                t.w_minus,
+                cell(summary, t.p_value, number_format="0.0000"),
+                cell(summary, t.effect_size, number_format="0.00"),
             ]
         )
 
@@ -168,55 +210,33 @@ def growth_workbook(export: GrowthExport) -> bytes:
         + [f"{s.code} {export.after_label}" for s in skills]
         + [_("Mean before"), _("Mean after"), _("Moved up")],
     )
-    for row in _crc_levels(export):
+    yes, no, excluded = _("yes"), _("no"), _("excluded")
+    ids = [s.pk for s in skills]
+    for crc in selectors.crc_levels(
+        export.crcs, export.cohort, before=export.before, after=export.after
+    ):
+        b, a = crc.before, crc.after
+        row: list[Any] = [crc.name, crc.district, crc.block, crc.cluster]
+        row += [b.get(i) for i in ids] + [a.get(i) for i in ids]
+        if ids and all(i in b and i in a for i in ids):
+            mean_b = sum(b[i] for i in ids) / len(ids)
+            mean_a = sum(a[i] for i in ids) / len(ids)
+            moved = yes if whole_level(mean_a) > whole_level(mean_b) else no
+            row += [round(mean_b, 2), round(mean_a, 2), moved]
+        else:
+            row += [None, None, excluded]
         levels.append(row)
 
     notes = book.create_sheet(_("Definitions"))
     for item in definitions():
         notes.append([item])
-    out = io.BytesIO()
+    out = _spool()
     book.save(out)
-    return out.getvalue()
+    out.seek(0)
+    return out
 
 
-def _crc_levels(export: GrowthExport) -> Iterable[list[Any]]:
-    levels: dict[Any, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    ratings = Rating.objects.filter(
-        cohort=export.cohort, kind=Assessment.Kind.COACH, round__in=[export.before, export.after]
-    ).filter(member__in=export.crcs.order_by().values("pk"))
-    for member_id, skill_id, round_, level in ratings.values_list(
-        "member_id", "skill_id", "round", "level"
-    ).iterator(chunk_size=20000):
-        levels[member_id][round_][skill_id] = level
-    crcs = list(
-        export.crcs.order_by("org_path", "person__name").values_list(
-            "pk", "person__name", "org_path"
-        )
-    )
-    step = OrgUnit.steplen
-    wanted = {path[: n * step] for _pk, _name, path in crcs for n in (2, 3, 4)}
-    names = dict(OrgUnit.objects.filter(path__in=wanted).values_list("path", "name"))
-    for pk, name, path in crcs:
-        b, a = levels[pk][export.before], levels[pk][export.after]
-        row: list[Any] = [
-            name,
-            names.get(path[: 2 * step], ""),
-            names.get(path[: 3 * step], ""),
-            names.get(path[: 4 * step], ""),
-        ]
-        row += [b.get(s.pk) for s in export.skills] + [a.get(s.pk) for s in export.skills]
-        complete = all(s.pk in b and s.pk in a for s in export.skills)
-        if complete:
-            mean_b = sum(b[s.pk] for s in export.skills) / len(export.skills)
-            mean_a = sum(a[s.pk] for s in export.skills) / len(export.skills)
-            moved = _("yes") if whole_level(mean_a) > whole_level(mean_b) else _("no")
-            row += [round(mean_b, 2), round(mean_a, 2), moved]
-        else:
-            row += [None, None, _("excluded")]
-        yield row
-
-
-# --- PDFs ---------------------------------------------------------------------------------
+# --- PDFs -----------------------------------------------------------------------------------
 
 
 def _css() -> str:
@@ -224,47 +244,71 @@ def _css() -> str:
     return Path(path).read_text(encoding="utf-8") if path else ""
 
 
-def render_pdf(template: str, context: dict[str, Any]) -> bytes:
-    from weasyprint import HTML
+def render_pdf(template: str, context: dict[str, Any]) -> IO[bytes]:
+    from weasyprint import HTML  # loads Pango: only when a PDF is asked for
 
     html = render_to_string(template, {**context, "css": _css()})
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    out = _spool()
+    HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(out)
+    out.seek(0)
+    return out
 
 
-def growth_pdf(export: GrowthExport) -> bytes:
+def _table_row(label: str, g: Growth | None) -> dict[str, Any]:
+    share = g.share_moved_up if g else None
+    return {"label": label, "g": g, "percent": None if share is None else round(100 * share)}
+
+
+def growth_pdf(export: GrowthExport) -> IO[bytes]:
+    report = export.report
+    level_names = [(lv, str(LEVEL_NAMES[lv])) for lv in LEVELS]
     spec = charts.levels_before_after_spec(
-        export.report.ratings_before,
-        export.report.ratings_after,
-        level_names={lv: str(LEVEL_NAMES[lv]) for lv in LEVELS},
+        report.ratings_before,
+        report.ratings_after,
+        level_names=dict(level_names),
         before_label=export.before_label,
         after_label=export.after_label,
         count_label=_("Ratings"),
+        words=False,  # the words go beside the chart (see charts.levels_before_after_spec)
     )
     return render_pdf(
         "reports/growth_pdf.html",
         {
             "export": export,
             "headline": export.headline(),
-            "rows": [
-                {
-                    "kind": kind,
-                    "label": label,
-                    "g": g,
-                    "percent": round(100 * g.share_moved_up)
-                    if g and g.share_moved_up is not None
-                    else None,
-                }
-                for kind, label, g in export.rows()
+            "overall": _table_row(_("All skills"), report.overall),
+            "theme_rows": [
+                _table_row(str(t), report.themes.get(t.code)) for t, _s in export.themes()
+            ],
+            "skill_groups": [
+                (t, [_table_row(str(s), report.skills.get(s.pk)) for s in skills])
+                for t, skills in export.themes()
             ],
             "chart": charts.svg(spec),
+            "chart_rows": [
+                (lv, name, report.ratings_before[lv], report.ratings_after[lv])
+                for lv, name in level_names
+            ],
             "definitions": definitions(),
             "generated": timezone.localtime(),
         },
     )
 
 
-def profile_pdf(context: dict[str, Any]) -> bytes:
+def profile_pdf(profile: Profile) -> IO[bytes]:
     return render_pdf(
         "reports/profile_pdf.html",
-        {**context, "generated": timezone.localtime(), "today": datetime.date.today()},
+        {
+            "p": profile,
+            "member": profile.member,
+            "cohort": profile.member.cohort,
+            "level_names": {lv: str(LEVEL_NAMES[lv]) for lv in LEVELS},
+            "generated": timezone.localtime(),
+        },
     )
+
+
+def profile_filename(member: CohortMember) -> str:
+    """ASCII only: profile-<name>-<cohort>.pdf, or the member's id for a name in Devanagari."""
+    name = slugify(member.person.name) or str(member.pk)[:8]
+    return f"profile-{name}-{slugify(member.cohort.name) or 'cohort'}.pdf"
