@@ -76,9 +76,7 @@ class FrameworkDetailOut(FrameworkOut):
         return skill_selectors.themes_with_skills(obj)
 
 
-@router.get(
-    "/frameworks", response={200: list[FrameworkOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-)
+@router.get("/frameworks", response={200: list[FrameworkOut], 401: ErrorOut})
 def frameworks(request: HttpRequest) -> Any:
     """Skill framework versions: published and retired ones (drafts for state admins)."""
     return skill_selectors.frameworks_for(request.user)  # type: ignore[arg-type]
@@ -183,6 +181,18 @@ class AssessmentOut(Schema):
         return obj.ratings.all()
 
 
+def _with_ratings(assessments: Any) -> Any:
+    """Each assessment's ratings in the framework's order, in one more query for the lot."""
+    return assessments.prefetch_related(
+        Prefetch(
+            "ratings",
+            queryset=Rating.objects.select_related("skill").order_by(
+                "skill__theme__order", "skill__order"
+            ),
+        )
+    )
+
+
 class AssessmentFilter(Schema):
     round: Round | None = None
     kind: Assessment.Kind | None = None
@@ -200,14 +210,7 @@ def assessments(
     user = _user(request)
     found = programme_selectors.cohort_get(user, cohort_id)
     visible = programme_selectors.crcs_for(user, found).order_by().values("pk")
-    result = Assessment.objects.filter(cohort=found, member__in=visible).prefetch_related(
-        Prefetch(
-            "ratings",
-            queryset=Rating.objects.select_related("skill").order_by(
-                "skill__theme__order", "skill__order"
-            ),
-        )
-    )
+    result = _with_ratings(Assessment.objects.filter(cohort=found, member__in=visible))
     if filters.round:
         result = result.filter(round=filters.round)
     if filters.kind:
@@ -260,11 +263,18 @@ def assessment_save(request: HttpRequest, cohort_id: uuid.UUID, data: Assessment
     if assessor is None:
         raise PermissionDenied
     skills = {s.code: s.pk for s in skill_selectors.skills_of(found)}
-    unknown = sorted(set(data.levels) - set(skills)) + sorted(set(data.evidence) - set(skills))
+    unknown = {
+        field: [f"Unknown skill code: {code}" for code in sorted(set(given) - set(skills))]
+        for field, given in (("levels", data.levels), ("evidence", data.evidence))
+        if set(given) - set(skills)
+    }
     if unknown:
-        return Status(
-            422, {"detail": {"levels": [f"Unknown skill code: {code}" for code in unknown]}}
-        )
+        return Status(422, {"detail": unknown})
+    stored = _with_ratings(
+        Assessment.objects.filter(member=member, round=data.round, kind=data.kind)
+    ).first()
+    if stored is not None and _same(stored, data, assessor):
+        return stored  # a re-sent request: nothing to change, so no new version either
     try:
         saved = assessment_record(
             member=member,
@@ -280,9 +290,20 @@ def assessment_save(request: HttpRequest, cohort_id: uuid.UUID, data: Assessment
         )
     except StaleEdit as exc:
         return Status(409, {"detail": exc.messages})
-    return Assessment.objects.prefetch_related(
-        Prefetch("ratings", queryset=Rating.objects.select_related("skill"))
-    ).get(pk=saved.pk)
+    return _with_ratings(Assessment.objects.filter(pk=saved.pk)).get()
+
+
+def _same(stored: Assessment, data: AssessmentIn, assessor: Person) -> bool:
+    """Whether saving `data` would leave `stored` as it is."""
+    ratings = list(stored.ratings.all())
+    return (
+        stored.assessor_id == assessor.pk
+        and stored.assessed_on == data.assessed_on
+        and stored.note == data.note
+        and {r.skill.code: r.level for r in ratings} == data.levels
+        and {r.skill.code: r.evidence for r in ratings if r.evidence}
+        == {code: text.strip() for code, text in data.evidence.items() if text.strip()}
+    )
 
 
 # --- the skill matrix ------------------------------------------------------------------------
