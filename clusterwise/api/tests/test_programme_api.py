@@ -353,6 +353,10 @@ def test_the_skill_matrix_hides_the_other_cluster(world, rated) -> None:
     mine = api(world.crc).get(url, {"round": "baseline"}).json()
     assert [r["name"] for r in mine["rows"]] == ["Crc A"]
     assert set(mine["rows"][0]["levels"].values()) == {2}
+    outsider = api(world.outsider).get(url, {"round": "baseline"}).json()
+    assert [r["member_id"] for r in outsider["rows"]] == [str(rated.outsider.pk)]
+    assert outsider["skills"][0]["distribution"] == {"1": 0, "2": 1, "3": 0, "4": 0}
+    assert api(world.outsider).get(url, {"within": str(world.cluster_a.pk)}).status_code == 404
     assert api(world.crc).get(url, {"within": str(world.cluster_b.pk)}).status_code == 404
     within = (
         api(world.state_officer)
