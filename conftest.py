@@ -197,3 +197,103 @@ def programme(world: World) -> ProgrammeWorld:
         outsider=crc(world.outsider),
         skills=list(framework.skills.order_by("theme__order", "order")),
     )
+
+
+# --- the observation world: a small instrument on top of the org world ----------------------
+
+TEST_INSTRUMENT = {
+    "key": "test-lesson",
+    "kind": "full",
+    "name": {"en": "Test lesson observation", "mr": "चाचणी वर्ग निरीक्षण"},
+    "duration_minutes": 30,
+    "snapshot_minutes": [5, 15],
+    "sections": [
+        {
+            "code": code,
+            "name": {"en": section_name},
+            "items": [
+                {
+                    "code": f"{code}.{n}",
+                    "name": {"en": f"{section_name} item {n}"},
+                    "descriptors": {
+                        str(point): {"en": f"{section_name} {n} at {point}"} for point in (1, 3, 5)
+                    },
+                }
+                for n in (1, 2)
+            ],
+        }
+        for code, section_name in (("culture", "Culture"), ("instruction", "Instruction"))
+    ],
+}
+
+
+@dataclass
+class ObservationWorld:
+    """A published instrument (2 sections × 2 items, snapshots at 5 and 15), the org world's
+    teacher at school A1, and a teacher without a login at school B1S (the other cluster)."""
+
+    instrument: Any
+    teacher: Any  # Person of world.teacher
+    teacher_b: Any  # Person at school B1S
+
+    def payload(self, world: World, **changes: Any) -> dict[str, Any]:
+        """A complete, submittable observation of world.teacher by world.crc (JSON form)."""
+        import uuid
+
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        data: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "revision": 1,
+            "status": "submitted",
+            "instrument": str(self.instrument.pk),
+            "school": str(world.school_a1.pk),
+            "teacher": str(self.teacher.pk),
+            "observed_on": today.isoformat(),
+            "grade": "3",
+            "subject": "Mathematics",
+            "topic": "Place value",
+            "students_present": 28,
+            "notes": "Children counted bundles of sticks in pairs; six at the back waited.",
+            "scores": [
+                {"item": item.code, "score": 3, "evidence": f"Saw {item.code}"}
+                for item in self.instrument.items.all()
+            ],
+            "snapshots": [
+                {"minute": minute, "learning_activity": True, "on_task": "most"}
+                for minute in self.instrument.snapshot_minutes
+            ],
+            "followups": [],
+            "feedback": {
+                "strengths": "Pairs counted bundles of ten sticks and explained their count.",
+                "next_steps": ["Ask the six children at the back to show their bundles first."],
+                "actions": [
+                    {
+                        "text": "Seat the back row in pairs with stronger counters",
+                        "due_on": (today + datetime.timedelta(days=7)).isoformat(),
+                    }
+                ],
+                "resources": "",
+                "language": "mr",
+            },
+        }
+        data.update(changes)
+        return data
+
+
+@pytest.fixture
+def observation_world(world: World) -> ObservationWorld:
+    from clusterwise.observation.services import instrument_load
+
+    instrument = instrument_load(data=TEST_INSTRUMENT, by=None)
+    teacher_b = services.person_create(
+        name="Teacher B",
+        role=Role.TEACHER,
+        org_unit=world.school_b1,
+        start_date=datetime.date(2024, 6, 1),
+        by=None,
+    )
+    return ObservationWorld(
+        instrument=instrument, teacher=world.person(world.teacher), teacher_b=teacher_b
+    )

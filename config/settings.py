@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "clusterwise.org",
     "clusterwise.skills",
     "clusterwise.programme",
+    "clusterwise.observation",
     "clusterwise.reports",
     "clusterwise.api",
     "clusterwise.demo",
@@ -257,6 +258,15 @@ FIGURES_MAX_DEPTH = envint("CLUSTERWISE_FIGURES_DEPTH", 2)
 # Ranks a district's blocks by learning results, lowest first (programme/selection.py):
 # the dotted path of a function, set once learning data can rank blocks.
 BLOCK_RANKING = env("CLUSTERWISE_BLOCK_RANKING", "") or None
+
+# Months in which a school term starts ("visited this term" on the caseload): Maharashtra's
+# terms start in June and November; Kenya's would be 1,5,9.
+try:
+    TERM_START_MONTHS = [int(m) for m in envlist("CLUSTERWISE_TERM_START_MONTHS", "6,11")]
+except ValueError:
+    raise ValueError("CLUSTERWISE_TERM_START_MONTHS must be month numbers, e.g. 6,11") from None
+if not TERM_START_MONTHS or any(not 1 <= m <= 12 for m in TERM_START_MONTHS):
+    raise ValueError("CLUSTERWISE_TERM_START_MONTHS must be month numbers 1-12, e.g. 6,11")
 
 API_TOKEN_DAYS = envint("CLUSTERWISE_API_TOKEN_DAYS", 30)
 

@@ -291,3 +291,10 @@ def person(request: HttpRequest, person_id: uuid.UUID) -> Any:
 from .programme_api import router as programme_router  # noqa: E402
 
 api.add_router("/", programme_router)
+
+
+# --- classroom observation and the offline sync door: observation_api.py ------------------
+
+from .observation_api import router as observation_router  # noqa: E402
+
+api.add_router("/", observation_router)
