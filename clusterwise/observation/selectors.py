@@ -19,6 +19,7 @@ from clusterwise.core.scope import get_or_404, in_scope, scope_q
 from clusterwise.org.models import Assignment, OrgUnit, Person
 
 from .models import (
+    REVIEW_CRITERIA,
     Feedback,
     FeedbackAction,
     FeedbackReview,
@@ -27,6 +28,7 @@ from .models import (
     PlannedVisit,
     SyncConflict,
 )
+from .quality import QualityComparison, WriterChange, compare_before_after
 from .services import TEACHING_ROLES
 
 if TYPE_CHECKING:
@@ -262,3 +264,44 @@ def conflicts_for(user: User) -> QuerySet[SyncConflict]:
     if user.has_perm("observation.resolve_conflicts"):
         q |= scope_q(user, "org_path")
     return SyncConflict.objects.filter(q).select_related("observation", "submitted_by")
+
+
+# --- feedback quality before and after -----------------------------------------------------
+
+
+def default_split(cohort: Any) -> datetime.date:
+    """Where "before" ends for a cohort: its first workshop on the framework's second theme
+    (observation and feedback), or the middle of the cohort."""
+    from clusterwise.programme.models import Workshop
+
+    first = (
+        Workshop.objects.filter(cohort=cohort, theme__order=1)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    if first is not None:
+        return timezone.localdate(first)
+    return cohort.starts_on + (cohort.ends_on - cohort.starts_on) / 2
+
+
+def _totals(reviews: QuerySet[FeedbackReview]) -> Any:
+    rows = reviews.values_list("writer_id", "written_on", *REVIEW_CRITERIA)
+    return ((row[0], row[1], sum(row[2:])) for row in rows)
+
+
+def feedback_quality(
+    crcs: QuerySet[Any], split_on: datetime.date
+) -> tuple[QualityComparison, dict[Any, Any]]:
+    """Rubric totals of the given CRCs' written feedback before and after `split_on` (the CRC
+    members come from programme.selectors.crcs_for, which scopes them)."""
+    members = {member.person_id: member for member in crcs.select_related("person")}
+    reviews = FeedbackReview.objects.filter(writer_id__in=list(members))
+    return compare_before_after(_totals(reviews), split_on), members
+
+
+def feedback_quality_of(person_id: Any, split_on: datetime.date) -> WriterChange | None:
+    """One CRC's rubric totals before and after (shown on their skill assessment)."""
+    reviews = FeedbackReview.objects.filter(writer_id=person_id)
+    comparison = compare_before_after(_totals(reviews), split_on)
+    return comparison.writers[0] if comparison.writers else None

@@ -181,6 +181,15 @@ def instrument_retire(*, instrument: Instrument, by: User | None) -> Instrument:
     return audited_save(instrument, by=by, reason="retired")  # type: ignore[return-value]
 
 
+@transaction.atomic
+def instrument_delete_draft(*, instrument: Instrument, by: User | None) -> None:
+    """Throw away a draft nobody can have used (drafts are never offered to observers)."""
+    if instrument.status != Instrument.Status.DRAFT:
+        raise ValidationError(_("Only a draft can be deleted."))
+    instrument._history_user = by  # type: ignore[attr-defined]
+    instrument.delete()
+
+
 def instrument_data(instrument: Instrument) -> dict[str, Any]:
     """The instrument in its data form (the inverse of instrument_load)."""
     items_by_section: dict[int, list[Item]] = {}
