@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from clusterwise.observation import selectors as observation_selectors
 from clusterwise.org import selectors
 from clusterwise.org.models import Person, Role
 from clusterwise.org.rules import roles_of
@@ -61,6 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "figures": figures,
             "counted_at": counted_at,
             "todos": programme_selectors.todo_for(user),  # type: ignore[arg-type]
+            "waiting": observation_selectors.waiting_for(user),  # type: ignore[arg-type]
         },
     )
 

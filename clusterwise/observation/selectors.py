@@ -305,3 +305,45 @@ def feedback_quality_of(person_id: Any, split_on: datetime.date) -> WriterChange
     reviews = FeedbackReview.objects.filter(writer_id=person_id)
     comparison = compare_before_after(_totals(reviews), split_on)
     return comparison.writers[0] if comparison.writers else None
+
+
+# --- the home page ----------------------------------------------------------------------------
+
+
+@dataclass
+class Waiting:
+    """What waits for the user in classroom observation (for their home page)."""
+
+    planned_this_week: int = 0
+    drafts: int = 0
+    unread_feedback: int = 0
+    open_conflicts: int = 0
+
+    def __bool__(self) -> bool:
+        return any((self.planned_this_week, self.drafts, self.unread_feedback, self.open_conflicts))
+
+
+def waiting_for(user: User, on: datetime.date | None = None) -> Waiting:
+    on = on or timezone.localdate()
+    person = person_id_of(user)
+    waiting = Waiting()
+    if person is None:
+        return waiting
+    if user.has_perm("observation.observe"):
+        waiting.planned_this_week = PlannedVisit.objects.filter(
+            observer_id=person,
+            status=PlannedVisit.Status.PLANNED,
+            planned_on__gte=on,
+            planned_on__lt=on + datetime.timedelta(days=7),
+        ).count()
+        waiting.drafts = Observation.objects.filter(
+            observer_id=person, status=Observation.Status.DRAFT
+        ).count()
+    waiting.unread_feedback = Feedback.objects.filter(
+        observation__teacher_id=person,
+        observation__status=Observation.Status.SUBMITTED,
+        acknowledged_at__isnull=True,
+    ).count()
+    if user.has_perm("observation.resolve_conflicts"):
+        waiting.open_conflicts = conflicts_for(user).filter(status=SyncConflict.Status.OPEN).count()
+    return waiting

@@ -557,7 +557,9 @@ def instrument_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 def instrument_xlsform(request: HttpRequest, pk: Any) -> FileResponse:
     """The instrument as an XLSForm, for ODK/Kobo or for editing into a new version."""
     instrument = _instrument(request, pk)
-    content = instrument_to_xlsform(services.instrument_data(instrument))
+    content = instrument_to_xlsform(
+        services.instrument_data(instrument), version=instrument.version
+    )
     return FileResponse(
         io.BytesIO(content),
         as_attachment=True,
