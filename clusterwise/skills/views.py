@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clusterwise.core.scope import get_or_404
+from clusterwise.observation import selectors as observation_selectors
 from clusterwise.org import selectors as org_selectors
 from clusterwise.org.models import OrgUnit, Person
 from clusterwise.org.views import _apply_errors, require_perm
@@ -332,6 +333,14 @@ def assess(request: HttpRequest, pk: Any, round: str, kind: str) -> HttpResponse
             "existing": existing,
             "saved": request.GET.get("saved") == "1" and request.method == "GET",
             "draft_key": f"assess-{member.pk}-{round}-{kind}",
+            # Evidence for the second theme (observation and feedback): coaches' ratings of
+            # the feedback this CRC wrote, before and after the cohort's feedback workshop.
+            "feedback_quality": None
+            if is_self
+            else observation_selectors.feedback_quality_of(
+                member.person_id, observation_selectors.default_split(member.cohort)
+            ),
+            "feedback_theme_order": 1,
         },
     )
 

@@ -247,3 +247,20 @@ def test_instruments_export_to_xlsform_and_import_as_a_new_draft(world, observat
     assert (
         world.client(world.crc).get(f"/observation/instruments/{instrument.pk}/").status_code == 200
     )
+
+
+def test_the_skill_assessment_shows_feedback_quality_beside_theme_2(
+    world, observation_world, programme
+):
+    from django.urls import reverse
+
+    observation = observe(world, observation_world)
+    world.client(world.coach).post(
+        f"/observation/records/{observation.pk}/review/",
+        dict.fromkeys(("specific", "grounded", "actionable", "focused", "respectful"), 3),
+    )
+    url = reverse("skills:assess", args=[programme.crc.pk, "endline", "coach"])
+    page = world.client(world.coach).get(url).content.decode()
+    assert "Written feedback, as coaches rated it" in page
+    # The test cohort has no feedback workshop: the split is its middle, in 2027.
+    assert "before the feedback workshop 15.0 (1 reviewed), after – (0 reviewed)" in page
