@@ -24,11 +24,18 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # Front-end files come from npm (package-lock.json), copied into static at build time.
+# The observation pages' service worker (workbox-build) precaches these files by content
+# hash, so it is rebuilt whenever one of them changes.
 assets: $(VENDOR)/.copied
-$(VENDOR)/.copied: node_modules/.installed
-	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx
+$(VENDOR)/.copied: node_modules/.installed clusterwise/observation/pwa/build-sw.mjs \
+		$(wildcard clusterwise/core/static/core/*) \
+		$(shell find clusterwise/observation/static -type f 2>/dev/null)
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/dexie $(VENDOR)/workbox-window
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/dexie/dist/dexie.min.js $(VENDOR)/dexie/
+	cp node_modules/workbox-window/build/workbox-window.prod.umd.js $(VENDOR)/workbox-window/
+	node clusterwise/observation/pwa/build-sw.mjs
 	touch $@
 
 messages: $(VENV)/.runtime
