@@ -205,6 +205,7 @@ def _sync(request: HttpRequest, data: ObservationIn) -> tuple[int, dict[str, Any
     response={
         200: AckOut,
         201: AckOut,
+        400: ErrorOut,
         401: ErrorOut,
         403: ErrorOut,
         404: ErrorOut,
@@ -233,7 +234,7 @@ class BatchItemOut(Schema):
 @router.post(
     "/sync/observations",
     auth=_auth(),
-    response={200: list[BatchItemOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    response={200: list[BatchItemOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
 )
 def sync_observations(request: HttpRequest, data: BatchIn) -> Any:
     """Several observations in one request; each is applied on its own, in order, and
