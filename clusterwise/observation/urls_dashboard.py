@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_dashboard
+
+urlpatterns = [
+    path("", views_dashboard.dashboard_page, name="dashboard"),
+    path("export.xlsx", views_dashboard.dashboard_xlsx, name="dashboard_xlsx"),
+    path("chart/<slug:name>.svg", views_dashboard.dashboard_chart, name="dashboard_chart"),
+]
