@@ -20,6 +20,10 @@ def test_the_teacher_sees_and_acknowledges_the_feedback(
     world, observation_world, ui: Browser, page: Page
 ) -> None:
     page.set_viewport_size(PHONE)
+    refused: list[str] = []
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     observation_sync(payload=observation_world.payload(world), by=world.crc)
 
     ui.login("teacher_a1", "pw-teacher_a1")
@@ -46,3 +50,4 @@ def test_the_teacher_sees_and_acknowledges_the_feedback(
     ui.go(f"/observation/records/{feedback.observation_id}/")
     expect(page.get_by_text(re.compile("Read on"))).to_be_visible()
     expect(page.get_by_text("I will seat them in pairs from Monday.")).to_be_visible()
+    assert refused == []  # the strict CSP refused nothing the pages tried
