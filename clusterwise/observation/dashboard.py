@@ -187,9 +187,9 @@ def submitted(
 
 
 def _teaching_posts(user: User, area: Area) -> QuerySet[Assignment]:
-    posts = Assignment.objects.active().filter(
-        role__in=TEACHING_ROLES, org_unit__level=settings.ORG_SCHOOL_LEVEL
-    )
+    # Teaching posts are held at schools only (org.services checks it), so no join to
+    # the unit: the count reads the assignment_path index alone.
+    posts = Assignment.objects.active().filter(role__in=TEACHING_ROLES)
     return _under(posts, user, area, "org_path")
 
 

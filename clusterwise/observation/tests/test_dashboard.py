@@ -174,6 +174,36 @@ def test_the_headteacher_sees_their_own_school(world, observed):
     assert response.context["d"].coverage.total.observations == 3
 
 
+def test_a_user_with_posts_in_two_areas_starts_with_both_side_by_side(world, observed):
+    """A CRC of cluster A who is also headteacher of school B1S: two roots of different
+    depths, each a row."""
+    person = org_services.person_create(
+        name="Dual Post",
+        role=Role.CRC,
+        org_unit=world.cluster_a,
+        start_date=datetime.date(2024, 6, 1),
+        username="dual",
+        password="pw-dual",
+        by=None,
+    )
+    org_services.assignment_start(
+        person=person,
+        role=Role.HEADTEACHER,
+        org_unit=world.school_b1,
+        start_date=datetime.date(2024, 6, 1),
+        by=None,
+    )
+    response = page(world, person.user)
+    assert response.context["area"].unit is None
+    rows = rows_by_name(response)
+    assert list(rows) == ["Chakan Kendra", "ZP School Wada"]
+    assert rows["Chakan Kendra"].observations == 3
+    assert rows["ZP School Wada"].observations == 1
+    assert rows["ZP School Wada"].teachers == 2  # Teacher B and Dual Post
+    assert response.context["d"].coverage.total.observations == 4
+    assert page(world, person.user, unit=world.school_b1.pk).context["area"].by_observer
+
+
 def test_it_draws_every_chart_as_svg(world, observed):
     client = world.client(world.coach)
     for name in ("scores", "sections", "on-task", "activity"):
