@@ -28,6 +28,7 @@ from clusterwise.programme.models import CohortMember
 from clusterwise.skills.models import Rating
 
 from . import names
+from .observation import OBSERVATION_TABLES, load_observation
 from .programme import load_programme
 
 
@@ -415,9 +416,22 @@ class Generator:
             self.today,
             lambda done, total: self.progress("programme", done, total),
         )
+        observation = load_observation(
+            random.Random(self.rng.random()),
+            self.today,
+            lambda done, total: self.progress("observation", done, total),
+        )
         if self.postgres:
             with connection.cursor() as cursor:
-                for model in (OrgUnit, School, Person, Assignment, CohortMember, Rating):
+                for model in (
+                    OrgUnit,
+                    School,
+                    Person,
+                    Assignment,
+                    CohortMember,
+                    Rating,
+                    *OBSERVATION_TABLES,
+                ):
                     cursor.execute(
                         f"VACUUM ANALYZE {model._meta.db_table}"
                     ) if not connection.in_atomic_block else None
@@ -433,6 +447,7 @@ class Generator:
             "people": len(people),
             **self.counts,
             **programme,
+            **observation,
         }
 
     def _demo_users(self) -> dict[str, int]:
