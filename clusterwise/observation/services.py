@@ -287,8 +287,12 @@ def visit_plan_cancel(*, visit: PlannedVisit, by: User, version: int | None) -> 
 
 
 def payload_digest(payload: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a payload: equal payloads, equal digests."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """SHA-256 of the canonical JSON of a payload's content: equal content, equal digests.
+
+    The device's edit counter is left out: saving again without a change and re-sending is
+    a replay, not a conflict."""
+    content = {key: value for key, value in payload.items() if key != "revision"}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

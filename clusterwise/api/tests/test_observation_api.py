@@ -184,3 +184,12 @@ def test_reads_are_scoped(world, observation_world):
         assert response.status_code == expected, user
     assert api_client(world.outsider).get("/api/v1/observations").json()["count"] == 0
     assert Feedback.objects.count() == 1
+
+
+def test_the_same_content_under_a_higher_revision_is_a_replay(world, observation_world):
+    api = api_client(world.crc)
+    payload = observation_world.payload(world)
+    put(api, payload)
+    again = put(api, dict(payload, revision=3))  # saved again on the phone, nothing changed
+    assert again.status_code == 200 and again.json()["result"] == "replayed"
+    assert SyncConflict.objects.count() == 0
