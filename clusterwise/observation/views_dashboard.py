@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from clusterwise.core.scope import scope_paths
 from clusterwise.org.models import LEVEL_LABELS
 from clusterwise.reports import charts
 
@@ -170,8 +171,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             query=form.query(**_unit_param(area)),
             units=[(row, f"{here}?{form.query(unit=row.unit.pk)}") for row in d.coverage.units],
             ancestors=[(unit, f"{here}?{form.query(unit=unit.pk)}") for unit in area.ancestors],
-            top_url=f"{here}?{form.query()}",
-            level_label=_level_label(area.rows[0].level) if area.rows else "",
+            # A user posted in several areas starts with them side by side: link back.
+            top_url=f"{here}?{form.query()}"
+            if area.unit and len(scope_paths(request.user)) > 1
+            else "",
+            level_label=_rows_label(area),
             scale=SCALE,
             on_task_labels=[OnTask(level).label for level in ON_TASK],
             months=selection.months,
@@ -183,6 +187,12 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 
 def _level_label(level: str) -> str:
     return str(LEVEL_LABELS.get(level, level))
+
+
+def _rows_label(area: Area) -> str:
+    """The level of the rows ("Block"), or "Unit" when several roots differ in level."""
+    levels = {unit.level for unit in area.rows}
+    return _level_label(levels.pop()) if len(levels) == 1 else _("Unit")
 
 
 # --- the charts -----------------------------------------------------------------------------

@@ -201,7 +201,9 @@ def test_a_user_with_posts_in_two_areas_starts_with_both_side_by_side(world, obs
     assert rows["ZP School Wada"].observations == 1
     assert rows["ZP School Wada"].teachers == 2  # Teacher B and Dual Post
     assert response.context["d"].coverage.total.observations == 4
-    assert page(world, person.user, unit=world.school_b1.pk).context["area"].by_observer
+    school = page(world, person.user, unit=world.school_b1.pk)
+    assert school.context["area"].by_observer
+    assert b"All your areas" in school.content
 
 
 def test_it_draws_every_chart_as_svg(world, observed):
