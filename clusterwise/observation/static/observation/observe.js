@@ -124,7 +124,7 @@
         ]),
         el("fieldset", {}, [
           el("legend", { className: "small mb-1", text: texts.on_task }),
-          choices("ot:" + minute, texts.on_task_choices, "choice-3"),
+          choices("ot:" + minute, texts.on_task_choices, "choice-3 choice-long"),
         ]),
       ]));
     });
@@ -254,22 +254,30 @@
 
   // --- autosave --------------------------------------------------------------------------
 
-  function autosave() {
-    state.fields = readFields();
-    if (!hasContent(state.fields)) { return Promise.resolve(); }
+  function persist(saved, fields, savedLabel) {
+    saved.fields = fields;
+    if (!saved.dirty || !hasContent(fields)) { return Promise.resolve(); }
     return Outbox.db.forms.put({
-      id: state.id,
+      id: saved.id,
       user: config.user,
-      revision: state.revision || 0,
+      revision: saved.revision || 0,
       dirty: true,
       status: "draft",
-      form: state,
-      label: label(),
+      form: saved,
+      label: savedLabel,
       updatedAt: Date.now(),
-    }).then(function () { return Outbox.setMeta(CURRENT, state.id); });
+    });
+  }
+
+  function autosave() {
+    var current = state;
+    return persist(current, readFields(), label()).then(function () {
+      return current === state ? Outbox.setMeta(CURRENT, current.id) : null;
+    });
   }
 
   function autosaveSoon() {
+    state.dirty = true;
     if (saveTimer) { window.clearTimeout(saveTimer); }
     saveTimer = window.setTimeout(function () { saveTimer = null; autosave(); }, 250);
   }
@@ -469,6 +477,7 @@
     }
     clearInvalid();
     var body = payload(fields, status);
+    state.dirty = false;
     return Outbox.save(body, state, label()).then(function (record) {
       state.revision = record.revision;
       if (submitting) {
@@ -512,6 +521,7 @@
       if (!timer.started_at) { timer.started_at = new Date().toISOString(); }
     }
     tick();
+    state.dirty = true;
     autosave();
   }
 
@@ -585,11 +595,15 @@
       return Promise.all([Outbox.db.forms.get(record), Outbox.db.outbox.get(record)]).then(function (found) {
         var open = found[0];
         var queued = found[1];
-        if (open && (open.dirty || !queued)) { return { state: open.form, message: texts.reopened }; }
+        var errors = queued && queued.state === "invalid" ? queued.errors : null;
+        if (open && (open.dirty || !queued)) {
+          return { state: open.form, message: texts.reopened, errors: errors };
+        }
         if (queued) {
           var reopened = queued.form;
           reopened.revision = queued.revision;
-          return { state: reopened, message: texts.reopened, errors: queued.state === "invalid" ? queued.errors : null };
+          reopened.dirty = false;
+          return { state: reopened, message: texts.reopened, errors: errors };
         }
         return { state: fresh(wanted) };
       });
@@ -608,7 +622,6 @@
     form = document.getElementById("observe-form");
     if (!Outbox.available) { return; } // the bar says why
     fillSelects();
-    form.hidden = false;
 
     form.addEventListener("change", function (event) {
       var name = event.target.name;
@@ -646,23 +659,26 @@
       if (promptMinute !== null) { state.dismissed.push(promptMinute); }
       hidePrompt();
       checkPrompts(elapsed());
+      state.dirty = true;
       autosave();
     });
     document.querySelector(".js-new-form").addEventListener("click", function () {
-      autosave().then(function () {
-        stopTicking();
-        hidePrompt();
-        var next = fresh({});
-        show(next);
-        window.history.replaceState(null, "", window.location.pathname);
-        notice("");
-        return Outbox.setMeta(CURRENT, next.id);
-      });
+      // The form in hand stays on this phone (the outbox page lists it under drafts).
+      if (saveTimer) { window.clearTimeout(saveTimer); saveTimer = null; }
+      var previous = persist(state, readFields(), label());
+      stopTicking();
+      hidePrompt();
+      var next = fresh({});
+      show(next);
+      window.history.replaceState(null, "", window.location.pathname);
+      notice("");
+      previous.then(function () { return Outbox.setMeta(CURRENT, next.id); });
     });
     window.addEventListener("pagehide", function () { if (saveTimer) { autosave(); } });
 
     load().then(function (loaded) {
       show(loaded.state);
+      form.hidden = false;
       if (loaded.message) { notice(loaded.message); }
       if (loaded.errors) { showErrors(texts.invalid_help, serverErrors(loaded.errors)); }
       form.dataset.ready = "true";
