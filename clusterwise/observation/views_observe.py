@@ -295,13 +295,15 @@ def manifest(request: HttpRequest) -> HttpResponse:
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": "#0d6efd",
+        # The icons keep their drawing inside the maskable safe zone: one file, both uses.
         "icons": [
             {
                 "src": static(f"observation/icons/icon-{size}.png"),
                 "sizes": f"{size}x{size}",
                 "type": "image/png",
-                "purpose": "any maskable",
+                "purpose": purpose,
             }
+            for purpose in ("any", "maskable")
             for size in (192, 512)
         ],
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from clusterwise.observation.models import FeedbackAction, Observation
+from clusterwise.observation.services import observation_sync
 
 from .conftest import Browser
 
@@ -77,6 +79,11 @@ def fill_lesson(page: Page) -> None:
 def test_an_observation_made_offline_is_sent_once_when_the_connection_returns(
     world, observation_world, ui: Browser, page: Page
 ) -> None:
+    # Two weeks ago the teacher agreed an action: this visit follows it up.
+    earlier = observation_world.payload(
+        world, observed_on=(timezone.localdate() - datetime.timedelta(days=14)).isoformat()
+    )
+    observation_sync(payload=earlier, by=world.crc)
     page.set_viewport_size(PHONE_360)
     problems = watch_console(page)
     ui.login("crc_a", "pw-crc_a")
@@ -85,6 +92,12 @@ def test_an_observation_made_offline_is_sent_once_when_the_connection_returns(
 
     page.context.set_offline(True)
     fill_lesson(page)
+    follow_up = page.get_by_role("region", name="Follow-up of the last visit")
+    agreed = follow_up.get_by_role(
+        "group", name="Seat the back row in pairs with stronger counters"
+    )
+    agreed.get_by_role("radio", name="Partly done").check()
+    agreed.get_by_label("Comment").fill("Done on two days of five.")
     page.get_by_role("button", name="Start").click()  # the lesson timer
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
     answer_snapshot(page, 5, "Yes", "Most")
@@ -105,7 +118,7 @@ def test_an_observation_made_offline_is_sent_once_when_the_connection_returns(
 
     expect(page.get_by_text("Observation saved on this phone")).to_be_visible()
     expect(page.locator(".js-pending-badge")).to_have_text("1 pending")
-    assert not Observation.objects.exists()  # nothing reached the server
+    assert Observation.objects.count() == 1  # nothing reached the server
     page.wait_for_timeout(300)  # the automatic attempt fails offline and leaves it pending
     expect(page.locator(".js-pending-badge")).to_have_text("1 pending")
     (payload,) = page.evaluate(
@@ -119,8 +132,8 @@ def test_an_observation_made_offline_is_sent_once_when_the_connection_returns(
     expect(page.locator(".js-pending-badge")).to_have_text("0 pending")
     assert page.evaluate("ClusterwiseOutbox.db.outbox.count()") == 0
 
-    observation = Observation.objects.get()
-    assert str(observation.pk) == record_id
+    assert Observation.objects.count() == 2  # the earlier one and this one
+    observation = Observation.objects.get(pk=record_id)
     assert observation.status == "submitted"
     assert observation.observer == world.person(world.crc)
     assert observation.teacher == observation_world.teacher
@@ -150,9 +163,17 @@ def test_an_observation_made_offline_is_sent_once_when_the_connection_returns(
     assert [(a.text, a.due_on) for a in feedback.actions.all()] == [
         ("Seat the back row in pairs", due)
     ]
+    followed = FeedbackAction.objects.get(feedback__observation_id=earlier["id"])
+    assert (followed.status, followed.follow_up_comment, followed.followed_up_in) == (
+        "partly",
+        "Done on two days of five.",
+        observation,
+    )
+    assert observation.previous_id == uuid.UUID(earlier["id"])
 
     # The same PUT again (a retry after a lost answer): 200 "replayed", nothing written.
     version, history = observation.version, Observation.history.count()
+    actions_history = FeedbackAction.history.count()
     sent = page.evaluate(
         """async (payload) => {
             const csrf = document.cookie.split("; ").find(c => c.startsWith("csrftoken="));
@@ -169,10 +190,11 @@ def test_an_observation_made_offline_is_sent_once_when_the_connection_returns(
     assert sent["status"] == 200, sent
     assert sent["body"]["result"] == "replayed"
     observation.refresh_from_db()
-    assert Observation.objects.count() == 1
+    assert Observation.objects.count() == 2
     assert observation.version == version
     assert Observation.history.count() == history
-    assert FeedbackAction.objects.count() == 1
+    assert FeedbackAction.objects.count() == 2
+    assert FeedbackAction.history.count() == actions_history
     assert problems == []
 
 
@@ -310,7 +332,6 @@ def test_the_outbox_shows_what_needs_fixing_and_what_the_server_kept(
     """422: the entry stays, with the server's messages, and reopens in the form; 409: the
     server kept its record, the entry is no longer pending and can be dismissed."""
     from clusterwise.observation.models import SyncConflict
-    from clusterwise.observation.services import observation_sync
 
     page.set_viewport_size(PHONE_360)
     problems = watch_console(page)
