@@ -248,7 +248,10 @@ def _config(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _shell(request: HttpRequest) -> dict[str, Any]:
+def shell_context(request: HttpRequest) -> dict[str, Any]:
+    """What `_observe_bar.html` needs: another observation page (plan, caseload) that
+    includes `_observe_head.html` and `_observe_bar.html` passes this to its template to
+    show the pending badge and use the outbox."""
     return {"observation_config": _config(request), "observation_texts": _texts()}
 
 
@@ -268,13 +271,15 @@ def observe(request: HttpRequest) -> HttpResponse:
         "initial": _initial(request),
         "languages": [[code, name] for code, name in settings.LANGUAGES],
     }
-    return render(request, "observation/observe.html", {"observe_data": data, **_shell(request)})
+    return render(
+        request, "observation/observe.html", {"observe_data": data, **shell_context(request)}
+    )
 
 
 @require_perm(OBSERVE)
 def outbox(request: HttpRequest) -> HttpResponse:
     """What waits on this phone to be sent; the list lives in the browser (IndexedDB)."""
-    return render(request, "observation/outbox.html", _shell(request))
+    return render(request, "observation/outbox.html", shell_context(request))
 
 
 # --- the PWA shell: public, since browsers fetch them without asking the user -------------
