@@ -5,7 +5,8 @@ drafts and sync conflicts, and coaches' ratings of the pilot CRCs' written feedb
 Who observes whom:
 - Every CRC of the observed clusters (at the small scale all of them; at larger scales the
   pilot CRCs and the next CRCs in tree order, up to MAX_CRCS, so the state demo stays quick)
-  observes most teachers of the cluster once to three times, three to six weeks apart.
+  observes most teachers of the cluster (at most MAX_TEACHERS of a big cluster) once to
+  three times, three to six weeks apart.
   Now and then the block's coach or the school's headteacher observes instead.
 - About a third of the teachers were observed this month: those visits are this month's
   plan, marked done; teachers not yet visited have visits planned for the rest of the month,
@@ -62,6 +63,7 @@ from clusterwise.programme.models import Cohort, CohortMember, Workshop
 INSTRUMENTS = Path(__file__).resolve().parents[1] / "observation" / "instruments"
 INSTRUMENT_FILES = ("teach_classroom.json", "quick_visit.json")
 MAX_CRCS = 186  # observed clusters: the whole small demo, a sample at larger scales
+MAX_TEACHERS = 24  # observed per CRC: every teacher of a small cluster, a sample of a big one
 WINDOW = 120  # days of observations before today
 THIS_MONTH_SHARE = 0.3  # of a cluster's teachers, observed this month
 STEPS = 9
@@ -994,6 +996,10 @@ class ObservationDemo:
                 coaches.get(coach_id) if coach_id else block_coach.get(crc.org_path[: 3 * steplen])
             )
             cluster = teachers.get(crc.org_path, [])
+            if len(cluster) > MAX_TEACHERS:
+                keep = {p.person_id for p in rng.sample(cluster, MAX_TEACHERS)}
+                keep |= {p.person_id for p in cluster if p.username == "teacher"}
+                cluster = [p for p in cluster if p.person_id in keep]
             demo_crc = crc.username == "crc"
             # Who is seen this month: about a third, at least one (three for the demo CRC).
             this_month = {p.person_id for p in cluster if rng.random() < THIS_MONTH_SHARE}
@@ -1329,7 +1335,11 @@ class ObservationDemo:
         for visit in visits:
             if visit.status == Observation.Status.SUBMITTED:
                 newest[visit.teacher.person_id] = visit
-        observations, scores, snapshots, feedback, actions = [], [], [], [], []
+        observations: list[dict[str, Any]] = []
+        scores: list[tuple[Any, ...]] = []
+        snapshots: list[tuple[Any, ...]] = []
+        feedback: list[dict[str, Any]] = []
+        actions: list[dict[str, Any]] = []
         for visit in visits:
             submitted = visit.status == Observation.Status.SUBMITTED
             writer = visit.writer.post
@@ -1356,15 +1366,10 @@ class ObservationDemo:
                     "device": visit.writer.device if rng.random() < 0.8 else "",
                 }
             )
-            scores.extend(
-                {"observation_id": visit.id, "item_id": pk, "score": score, "evidence": text}
-                for pk, score, text in visit.scores
-            )
-            snapshots.extend(
-                {"observation_id": visit.id, "minute": minute, "learning_activity": activity,
-                 "on_task": on_task}
-                for minute, activity, on_task in visit.snapshots
-            )  # fmt: skip
+            # The many small rows go in as tuples, ready for the database.
+            key = visit.id.hex
+            scores.extend((key, pk, score, text) for pk, score, text in visit.scores)
+            snapshots.extend((key, *snapshot) for snapshot in visit.snapshots)
             visit.feedback_id = self.uid()
             row = {
                 **visit.feedback,
@@ -1410,8 +1415,12 @@ class ObservationDemo:
             "observations": _insert(Observation, observations),
         }
         self.step()
-        counts["observation_scores"] = _insert(Score, scores)
-        counts["observation_snapshots"] = _insert(Snapshot, snapshots)
+        counts["observation_scores"] = bulk_insert(
+            Score, ["observation_id", "item_id", "score", "evidence"], scores
+        )
+        counts["observation_snapshots"] = bulk_insert(
+            Snapshot, ["observation_id", "minute", "learning_activity", "on_task"], snapshots
+        )
         counts["observation_feedback"] = _insert(Feedback, feedback)
         counts["observation_actions"] = _insert(FeedbackAction, actions)
         self.step()
