@@ -235,9 +235,10 @@ def test_the_form_opens_offline_from_the_cache_and_a_draft_waits_in_the_outbox(
     expect(entry).to_contain_text("Waiting to send")
     assert not Observation.objects.exists()
 
-    page.context.set_offline(False)
-    # A server in trouble (503) keeps the entry pending, with the reason and the next try.
+    # Back online (which starts a sync by itself), to a server in trouble: a 503 keeps the
+    # entry pending, with the reason and the next try.
     page.route("**/api/v1/sync/observations/**", lambda route: route.fulfill(status=503))
+    page.context.set_offline(False)
     page.get_by_role("button", name="Sync now").click()
     expect(entry).to_contain_text("server error 503; it will be tried again")
     expect(entry).to_contain_text("Waiting to send")

@@ -629,6 +629,12 @@
         renderFollowups();
         var chosen = teacherOf(form.elements.teacher.value);
         if (chosen && chosen.teacher.language) { form.elements.language.value = chosen.teacher.language; }
+        // The planned visit was to one school: another school's teacher is not that visit.
+        var visit = form.elements.planned_visit;
+        var planned = preselection();
+        if (visit.value && planned.visit === visit.value && planned.school && (!chosen || chosen.school.id !== planned.school)) {
+          visit.value = "";
+        }
       }
       if (name === "instrument") {
         var fields = readFields();

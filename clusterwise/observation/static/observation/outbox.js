@@ -108,7 +108,7 @@
         return Promise.all(writes).then(function () { return record; });
       });
     }).then(function (record) {
-      sync();
+      syncQuietly();
       return record;
     });
   }
@@ -236,7 +236,7 @@
     return db.outbox.where("state").equals("pending").filter(mine).toArray().then(function (records) {
       if (!records.length) { return; }
       var next = Math.min.apply(null, records.map(function (r) { return r.nextTryAt || 0; }));
-      retryTimer = window.setTimeout(function () { sync(); }, Math.max(1000, next - Date.now()));
+      retryTimer = window.setTimeout(function () { syncQuietly(); }, Math.max(1000, next - Date.now()));
     });
   }
 
@@ -293,6 +293,14 @@
       throw error;
     });
     return running;
+  }
+
+  // Sync started by an event: a failure is already recorded on the entries.
+  function syncQuietly(force) {
+    return sync(force).catch(function (error) {
+      if (window.console) { window.console.warn("outbox sync:", error); }
+      return false;
+    });
   }
 
   // --- the bar: pending badge, connection, sync now -------------------------------------
@@ -407,7 +415,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     registerWorker();
     renderNetwork();
-    window.addEventListener("online", function () { renderNetwork(); sync(true); });
+    window.addEventListener("online", function () { renderNetwork(); syncQuietly(true); });
     window.addEventListener("offline", renderNetwork);
     if (!db) {
       document.querySelectorAll(".js-net-status").forEach(function (status) {
@@ -419,13 +427,13 @@
     document.querySelectorAll(".js-sync-now").forEach(function (button) {
       button.addEventListener("click", function () {
         button.disabled = true;
-        sync(true).then(function (ok) {
+        syncQuietly(true).then(function (ok) {
           document.querySelectorAll(".js-sync-result").forEach(function (result) {
             result.textContent = ok ? texts.sync_done : texts.sync_failed;
           });
-        }, function () { return null; }).then(function () { button.disabled = false; });
+        }).then(function () { button.disabled = false; });
       });
     });
-    sync();
+    syncQuietly();
   });
 })();
