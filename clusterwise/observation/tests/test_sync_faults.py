@@ -27,12 +27,14 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import threading
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -556,3 +558,63 @@ def assert_same_content(observation: Observation, payload: dict[str, Any]) -> No
     assert [(a.order, a.text, a.due_on.isoformat()) for a in feedback.actions.all()] == [
         (n, a["text"], a["due_on"]) for n, a in enumerate(data.get("actions") or [])
     ], where
+
+
+# --- the same record sent at once -------------------------------------------------------------
+
+
+def _at_once(token: str, payloads: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Each payload PUT from its own thread (its own connection), all released together."""
+    from django.db import connection
+
+    barrier = threading.Barrier(len(payloads))
+    answers: list[tuple[int, dict[str, Any]]] = []
+
+    def send(payload: dict[str, Any]) -> None:
+        try:
+            client = Client(headers={"Authorization": f"Bearer {token}"})
+            barrier.wait()
+            response = client.put(
+                f"/api/v1/sync/observations/{payload['id']}",
+                data=json.dumps(payload),
+                content_type="application/json",
+            )
+            answers.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(payload,)) for payload in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+@pytest.mark.skipif(
+    "sqlite" in settings.DATABASES["default"]["ENGINE"],
+    reason="SQLite runs one writer at a time; the race needs concurrent transactions",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_same_record_sent_at_once_is_created_once_and_the_newest_revision_wins(
+    world, observation_world
+):
+    token = token_issue(user=world.crc)
+
+    payload = observation_world.payload(world)
+    answers = _at_once(token, [payload] * 8)
+    assert sorted(status for status, _body in answers) == [200] * 7 + [201], answers
+    assert Observation.objects.count() == 1
+    assert Observation.history.count() == 1
+    assert Score.objects.count() == 4 and FeedbackAction.objects.count() == 1
+
+    draft = observation_world.payload(world, status="draft", feedback=None)
+    revisions = [dict(draft, revision=n, notes=f"revision {n}") for n in range(1, 9)]
+    answers = _at_once(token, revisions)
+    assert {status for status, _body in answers} <= {200, 201, 409}, answers
+    assert [status for status, _body in answers].count(201) == 1
+    stored = Observation.objects.get(pk=draft["id"])
+    assert stored.revision == 8 and stored.notes == "revision 8"
+    assert stored.scores.count() == len(draft["scores"])
+    refused = [body for status, body in answers if status == 409]
+    assert SyncConflict.objects.filter(record_id=draft["id"]).count() == len(refused)
