@@ -24,7 +24,7 @@ MENU = [
     NavItem(_("People"), "org:people", "org.view_people"),
     NavItem(_("Programme"), "programme:cohorts", "programme.view_programme"),
     NavItem(_("Visits"), "observation:plan", "observation.observe"),
-    NavItem(_("Observations"), "observation:list", "observation.view_area"),
+    NavItem(_("Observations"), "observation:dashboard", "observation.view_area"),
     NavItem(_("My feedback"), "observation:my_feedback", "observation.view_own_feedback"),
     NavItem(_("Frameworks"), "skills:frameworks", "skills.manage_frameworks"),
     NavItem(_("Import"), "org:import", "org.import_org"),

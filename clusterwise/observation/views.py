@@ -32,6 +32,7 @@ from . import selectors, services
 from .forms import CRITERIA_HELP, InstrumentImportForm, PlanForm, QualityForm, ReplyForm, ReviewForm
 from .models import REVIEW_CRITERIA, FeedbackReview, Instrument, Observation, SyncConflict
 from .quality import indicators
+from .views_observe import shell_context
 from .xlsform import instrument_to_xlsform, xlsform_to_instrument
 
 PAGE_SIZE = 50
@@ -86,6 +87,7 @@ def plan(request: HttpRequest) -> HttpResponse:
             "previous_month": _shift(month, -1),
             "next_month": _shift(month, 1),
             "days": sorted(days.items()),
+            **shell_context(request),
             "counts": {
                 status: sum(1 for v in visits if v.status == status)
                 for status in ("planned", "done", "cancelled")
@@ -150,6 +152,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "schools": schools[:500],
             "school": school,
             "show": show,
+            **shell_context(request),
         },
     )
 
