@@ -6,6 +6,8 @@ from typing import Any
 
 import rules
 
+from clusterwise.core.scope import minimal_prefixes
+
 from .models import Assignment, Role
 
 
@@ -15,10 +17,14 @@ def roles_of(user: Any) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_roles", None)
     if cached is None:
-        cached = frozenset(
-            Assignment.objects.active().filter(person__user=user).values_list("role", flat=True)
+        posts = list(
+            Assignment.objects.active().filter(person__user=user).values_list("role", "org_path")
         )
+        cached = frozenset(role for role, _ in posts)
         user._roles = cached
+        # The same rows give the user's scope: fill that cache too (one query, not two).
+        if user.is_active and not user.is_superuser and getattr(user, "_scope_paths", None) is None:
+            user._scope_paths = minimal_prefixes([path for _, path in posts])
     return cached
 
 
