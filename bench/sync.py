@@ -1,7 +1,13 @@
 """Benchmark: offline-sync throughput with 50 concurrent devices against a real server.
 
     .venv/bin/python bench/sync.py [--db sqlite|postgres|both] [--clients 50] [--seconds 30]
-                                   [--warmup 5] [--workers 2] [--threads 8] [--replays 0.1]
+                                   [--warmup 5] [--workers 2] [--threads 4] [--replays 0.1]
+                                   [--rate 100]
+
+Without `--rate` the clients send as fast as they get answers (closed loop: the most the
+server can take). With `--rate R` they offer R requests/s in all on a fixed schedule, and
+latency counts from the scheduled moment: whether the server keeps up with that load, and
+how fast it answers then. The reference phase is always closed loop.
 
 For each database (a temporary SQLite file, or a throwaway PostgreSQL server, bench/_pg.py):
 
@@ -263,7 +269,21 @@ def load(
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         ready.wait()
         stop = start[0] + args.warmup + args.seconds
-        while (now := time.perf_counter()) < stop:
+        # Paced (`--rate`): each client sends on a fixed schedule, the clients spread evenly,
+        # and latency counts from the scheduled moment, so waiting in a queue is counted too.
+        interval = args.clients / args.rate if args.rate and phase == "sync" else 0.0
+        scheduled = start[0] + interval * index / args.clients
+        while True:
+            if interval:
+                scheduled += interval
+                pause = scheduled - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                now = scheduled
+            else:
+                now = time.perf_counter()
+            if now >= stop:
+                break
             if phase == "me":
                 kind, method, path, body = "me", "GET", "/api/v1/me", None
             elif acked and rng.random() < args.replays:
@@ -398,7 +418,9 @@ def parent(args: argparse.Namespace) -> int:
     ]
     print()
     print(
-        f"Offline sync: {args.clients} clients (one CRC each, keep-alive), gunicorn "
+        f"Offline sync: {args.clients} clients (one CRC each, keep-alive"
+        + (f", {args.rate:.0f} requests/s offered in all" if args.rate else ", closed loop")
+        + "), gunicorn "
         f"{args.workers} workers x {args.threads} threads, {args.seconds} s timed after "
         f"{args.warmup} s warm-up; {args.replays:.0%} of PUTs are replays"
     )
@@ -604,7 +626,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="requests/s offered by all clients together, on a fixed schedule (0: each "
+        "client sends again as soon as it has its answer)",
+    )
     parser.add_argument("--replays", type=float, default=0.1, help="share of PUTs that replay")
     parser.add_argument("--json", help="write every figure to this file")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1, help=argparse.SUPPRESS)
