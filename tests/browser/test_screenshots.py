@@ -147,3 +147,31 @@ def test_screenshots_of_the_programme(demo: None, ui: Browser, page: Page, shots
     crc = CohortMember.objects.get(cohort=pilot, person__user__username="crc")
     ui.go(f"/programme/members/{crc.pk}/")
     shoot(page, shots, "crc-programme-page")
+
+
+def test_screenshots_of_classroom_observation(
+    demo: None, ui: Browser, page: Page, shots: Path
+) -> None:
+    from clusterwise.observation.models import Observation
+
+    ui.login("crc", DEMO_PASSWORD)
+    ui.go("/observation/plan/")
+    expect(page.locator("h1")).to_contain_text("Visit plan")
+    shoot(page, shots, "observation-plan")
+    ui.go("/observation/caseload/")
+    shoot(page, shots, "observation-caseload")
+    ui.go("/observation/observe/")
+    expect(page.locator("main form").first).to_be_visible()
+    shoot(page, shots, "observation-form")
+    ui.logout()
+
+    ui.login("teacher", DEMO_PASSWORD)
+    newest = (
+        Observation.objects.filter(teacher__user__username="teacher", status="submitted")
+        .order_by("-observed_on")
+        .first()
+    )
+    assert newest is not None
+    ui.go(f"/observation/records/{newest.pk}/")
+    expect(page.get_by_role("button", name="I have read this feedback")).to_be_visible()
+    shoot(page, shots, "observation-feedback")
