@@ -75,7 +75,7 @@ def score(page: Page, item: str, value: int, evidence: str = "") -> None:
 
 def fill_lesson(page: Page) -> None:
     page.get_by_label("Teacher", exact=True).select_option(label="Teacher A1")
-    page.get_by_label("Class").fill("3")
+    page.get_by_label("Class", exact=True).fill("3")
     page.get_by_label("Subject").fill("Mathematics")
     page.get_by_label("Lesson topic").fill("Place value")
     page.get_by_label("Students present").fill("28")
