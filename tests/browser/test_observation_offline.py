@@ -411,3 +411,17 @@ def test_the_outbox_shows_what_needs_fixing_and_what_the_server_kept(
     )
     # The browser logs the 422 and 409 answers; nothing else went wrong.
     assert [p for p in problems if not re.search(r"status of (409|422)", p)] == []
+
+
+def test_logging_out_forgets_the_cached_observation_pages(
+    world, observation_world, ui: Browser, page: Page
+) -> None:
+    ui.login("crc_a", "pw-crc_a")
+    open_form_ready_for_offline(ui, page)
+    ui.go("/observation/plan/")  # a second page under the worker: it is cached as visited
+    expect(page.locator("h1")).to_contain_text("Visit plan")
+    page.wait_for_function("caches.has('observation-pages')")
+    ui.logout()
+    # A shared phone: the next user, offline, must not find the previous user's pages.
+    page.wait_for_function("caches.has('observation-pages').then(has => !has)")
+    assert page.evaluate("caches.has('observation-pages')") is False

@@ -5,6 +5,11 @@ document.addEventListener("DOMContentLoaded", function () {
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
+  // The login page (where logging out ends) forgets page caches that hold a user's data.
+  document.querySelectorAll("[data-forget-cache]").forEach(function (element) {
+    if ("caches" in window) { window.caches.delete(element.dataset.forgetCache); }
+  });
+
   // Forms marked js-draft keep what was entered in this browser until the server says it
   // is saved, so a dropped connection on a phone loses nothing: the marks come back when
   // the page is opened again.
