@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -118,13 +119,7 @@ def plan_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Visit cancelled."))
-    return redirect(f"{_url('observation:plan')}?month={visit.planned_on:%Y-%m}")
-
-
-def _url(name: str, *args: Any) -> str:
-    from django.urls import reverse
-
-    return reverse(name, args=args)
+    return redirect(f"{reverse('observation:plan')}?month={visit.planned_on:%Y-%m}")
 
 
 @require_perm("observation.observe")
@@ -167,9 +162,9 @@ def observation_list(request: HttpRequest) -> HttpResponse:
         "teacher", "observer", "school", "instrument", "feedback"
     )
     school = request.GET.get("school")
-    if school:
-        observations = (
-            observations.filter(school_id=school) if _is_uuid(school) else observations.none()
+    if school:  # a school outside the user's area, or a malformed id, is not found
+        observations = observations.filter(
+            school=get_or_404(selectors.schools_for(request.user), pk=school)  # type: ignore[arg-type]
         )
     status = request.GET.get("status")
     if status in Observation.Status.values:
@@ -178,16 +173,6 @@ def observation_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     return render(request, "observation/list.html", {"page": page, "status": status})
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _feedback_indicators(observation: Observation) -> Any:
