@@ -27,7 +27,8 @@ def token_issue(*, user: User) -> str:
 def token_user(raw: str) -> User | None:
     """The active user a valid, unexpired token belongs to, or None."""
     token = (
-        ApiToken.objects.select_related("user")
+        # The person comes along: the sync and planning services need the login's person.
+        ApiToken.objects.select_related("user__person")
         .filter(digest=token_digest(raw), expires_at__gt=timezone.now())
         .first()
     )

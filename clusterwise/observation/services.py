@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -225,11 +225,13 @@ def instrument_data(instrument: Instrument) -> dict[str, Any]:
 
 
 def observer_of(user: User) -> Person:
-    """The person behind a login; only people can observe or plan."""
-    person = Person.objects.filter(user=user).first()
-    if person is None:
-        raise PermissionDenied
-    return person
+    """The person behind a login; only people can observe or plan.
+
+    No query when the login came with its person (the API's token check loads both)."""
+    try:
+        return user.person
+    except Person.DoesNotExist:
+        raise PermissionDenied from None
 
 
 def _teacher_at(teacher_id: Any, school: OrgUnit) -> Person | None:
@@ -312,6 +314,7 @@ class _Resolved:
     planned_visit: PlannedVisit | None
     items: dict[str, Item]
     actions: dict[str, FeedbackAction]
+    previous_id: Any = None  # the teacher's latest submitted observation up to that day
 
 
 # Published instruments never change (a change is a new version), so each process keeps the
@@ -349,8 +352,18 @@ def _resolve(payload: dict[str, Any], observer: Person, by: User) -> _Resolved:
     instrument = _usable_instrument(payload["instrument"])
     if instrument is None:
         raise ValidationError({"instrument": [_("No published instrument has this id.")]})
-    # The teacher's post at the school brings both in one query; the error path looks again
-    # to say which of the two is wrong.
+    # The teacher's post at the school brings both, and the teacher's previous observation,
+    # in one query; the error path looks again to say which of the two is wrong.
+    previous = (
+        Observation.objects.filter(
+            teacher=OuterRef("person_id"),
+            status=Observation.Status.SUBMITTED,
+            observed_on__lte=_date(payload["observed_on"]),
+        )
+        .exclude(pk=payload["id"])
+        .order_by("-observed_on", "-submitted_at")
+        .values("pk")[:1]
+    )
     post = (
         Assignment.objects.active()
         .filter(
@@ -360,6 +373,7 @@ def _resolve(payload: dict[str, Any], observer: Person, by: User) -> _Resolved:
             role__in=TEACHING_ROLES,
         )
         .select_related("person", "org_unit__school")
+        .annotate(previous_id=Subquery(previous))
         .first()
     )
     school = post.org_unit if post else None
@@ -468,7 +482,9 @@ def _resolve(payload: dict[str, Any], observer: Person, by: User) -> _Resolved:
         )
     if errors:
         raise ValidationError(errors)
-    return _Resolved(instrument, school, teacher, planned_visit, items, open_actions)
+    return _Resolved(
+        instrument, school, teacher, planned_visit, items, open_actions, post.previous_id
+    )
 
 
 def _date(value: Any) -> datetime.date:
@@ -479,19 +495,6 @@ def _datetime(value: Any) -> datetime.datetime | None:
     if value is None or isinstance(value, datetime.datetime):
         return value
     return datetime.datetime.fromisoformat(value)
-
-
-def _previous_of(observation: Observation) -> Observation | None:
-    return (
-        Observation.objects.filter(
-            teacher=observation.teacher,
-            status=Observation.Status.SUBMITTED,
-            observed_on__lte=observation.observed_on,
-        )
-        .exclude(pk=observation.pk)
-        .order_by("-observed_on", "-submitted_at")
-        .first()
-    )
 
 
 def _apply(
@@ -527,7 +530,7 @@ def _apply(
         observation.submitted_at = timezone.now()
     observation.status = payload["status"]
     if submitting:
-        observation.previous = _previous_of(observation)
+        observation.previous_id = resolved.previous_id
     audited_save(observation, by=by, reason=reason, validate=False)
 
     if not new:
@@ -632,27 +635,31 @@ def observation_sync(*, payload: dict[str, Any], by: User, device: str = "") -> 
     `payload` is the JSON form the API validated (observation.schemas.ObservationIn)."""
     observer = observer_of(by)
     digest = payload_digest(payload)
+    # Most calls are a new record or the replay of one: neither needs a lock, so the common
+    # path is one read, then one transaction for a new record's rows.
+    existing = Observation.objects.filter(pk=payload["id"]).first()
+    if existing is None:
+        resolved = _resolve(payload, observer, by)
+        try:
+            with transaction.atomic():
+                observation = Observation(pk=payload["id"], observer=observer, created_by=by)
+                _apply(
+                    observation,
+                    payload,
+                    resolved,
+                    by=by,
+                    digest=digest,
+                    device=device,
+                    reason="synced",
+                    new=True,
+                )
+                return SyncOutcome(201, observation, changed=True)
+        except IntegrityError:
+            pass  # the same id arrived twice at once and the other request created it
+    elif existing.observer_id == observer.pk and existing.payload_digest == digest:
+        return SyncOutcome(200, existing)
     with transaction.atomic():
-        existing = Observation.objects.select_for_update().filter(pk=payload["id"]).first()
-        if existing is None:
-            resolved = _resolve(payload, observer, by)
-            try:
-                with transaction.atomic():
-                    observation = Observation(pk=payload["id"], observer=observer, created_by=by)
-                    _apply(
-                        observation,
-                        payload,
-                        resolved,
-                        by=by,
-                        digest=digest,
-                        device=device,
-                        reason="synced",
-                        new=True,
-                    )
-                    return SyncOutcome(201, observation, changed=True)
-            except IntegrityError:
-                # The same id arrived twice at once; the other request created it.
-                existing = Observation.objects.select_for_update().get(pk=payload["id"])
+        existing = Observation.objects.select_for_update().get(pk=payload["id"])
         if existing.observer_id != observer.pk:
             # Checked before the replay: another login must not be told "saved" for a record
             # that is not theirs, even with the same bytes.
