@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "clusterwise.skills",
     "clusterwise.programme",
     "clusterwise.observation",
+    "clusterwise.learning",
     "clusterwise.reports",
     "clusterwise.api",
     "clusterwise.demo",
