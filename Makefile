@@ -30,11 +30,12 @@ assets: $(VENDOR)/.copied
 $(VENDOR)/.copied: node_modules/.installed clusterwise/observation/pwa/build-sw.mjs \
 		$(wildcard clusterwise/core/static/core/*) \
 		$(shell find clusterwise/observation/static -type f 2>/dev/null)
-	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/dexie $(VENDOR)/workbox-window
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/dexie $(VENDOR)/workbox-window $(VENDOR)/leaflet
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/dexie/dist/dexie.min.js $(VENDOR)/dexie/
 	cp node_modules/workbox-window/build/workbox-window.prod.umd.js $(VENDOR)/workbox-window/
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 	node clusterwise/observation/pwa/build-sw.mjs
 	touch $@
 

@@ -257,8 +257,18 @@ TASKS = {"default": {"BACKEND": env("CLUSTERWISE_TASK_BACKEND", "django_tasks_db
 FIGURES_MAX_DEPTH = envint("CLUSTERWISE_FIGURES_DEPTH", 2)
 
 # Ranks a district's blocks by learning results, lowest first (programme/selection.py):
-# the dotted path of a function, set once learning data can rank blocks.
-BLOCK_RANKING = env("CLUSTERWISE_BLOCK_RANKING", "") or None
+# the dotted path of a function taking a district; "" turns the choice off.
+BLOCK_RANKING = (
+    env("CLUSTERWISE_BLOCK_RANKING", "clusterwise.learning.ranking.blocks_lowest_first") or None
+)
+
+# Learning data: aggregated figures of fewer students than this are hidden (with enough
+# others that none can be worked out by subtraction).
+SMALL_CELL = envint("CLUSTERWISE_SMALL_CELL", 10)
+# "Re-teach" a competency to a class when more than this share of it scored below this
+# share of the maximum (or below the proficient level).
+RETEACH_CLASS_SHARE = float(env("CLUSTERWISE_RETEACH_CLASS_SHARE", "0.2"))
+RETEACH_SCORE_SHARE = float(env("CLUSTERWISE_RETEACH_SCORE_SHARE", "0.75"))
 
 # Months in which a school term starts ("visited this term" on the caseload): Maharashtra's
 # terms start in June and November; Kenya's would be 1,5,9.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("programme/", include("clusterwise.programme.urls")),
     path("skills/", include("clusterwise.skills.urls")),
     path("observation/", include("clusterwise.observation.urls")),
+    path("learning/", include("clusterwise.learning.urls")),
     path("reports/", include("clusterwise.reports.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
