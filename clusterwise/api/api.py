@@ -298,3 +298,10 @@ api.add_router("/", programme_router)
 from .observation_api import router as observation_router  # noqa: E402
 
 api.add_router("/", observation_router)
+
+
+# --- learning data: learning_api.py ------------------------------------------------------
+
+from .learning_api import router as learning_router  # noqa: E402
+
+api.add_router("/", learning_router)
