@@ -25,6 +25,15 @@ HEADER = [
     "score",
     "level",
 ]
+# A clean file's rows: schools A1 and A2 (cluster A) and B1S (cluster B).
+GOOD_ROWS: list[list[Any]] = [
+    ["A1", 3, "A", "s1", "F", "language", "read", "", "word"],
+    ["A1", 3, "A", "s1", "F", "mathematics", "place-value", 8, ""],
+    ["A1", 4, "B", "s2", "M", "mathematics", "place-value", "6.5", ""],
+    ["A1", 4, "B", "s2", "M", "mathematics", "division", 5, ""],
+    ["A2", 3, "A", "s3", "girl", "language", "read", "", "letter"],
+    ["B1S", 4, "A", "s4", "", "language", "read", "", "story"],
+]
 
 
 def round_data(**changes: Any) -> dict[str, Any]:

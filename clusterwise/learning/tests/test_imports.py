@@ -12,16 +12,9 @@ from django.db.models import Sum
 from clusterwise.learning.imports import problems_csv, quarantine_csv
 from clusterwise.learning.models import QuarantinedRow, Result, ResultCell, ResultImport, Round
 
-from .conftest import problems_of, run_import, write_csv, write_xlsx
+from .conftest import GOOD_ROWS, problems_of, run_import, write_csv, write_xlsx
 
-GOOD = [
-    ["A1", 3, "A", "s1", "F", "language", "read", "", "word"],
-    ["A1", 3, "A", "s1", "F", "mathematics", "place-value", 8, ""],
-    ["A1", 4, "B", "s2", "M", "mathematics", "place-value", "6.5", ""],
-    ["A1", 4, "B", "s2", "M", "mathematics", "division", 5, ""],
-    ["A2", 3, "A", "s3", "girl", "language", "read", "", "letter"],
-    ["B1S", 4, "A", "s4", "", "language", "read", "", "story"],
-]
+GOOD = GOOD_ROWS
 
 
 def test_a_clean_file_is_imported_and_summed_at_every_level(
