@@ -52,25 +52,28 @@ def rank_blocks(
         .annotate(n=Sum("students"), total=Sum("total"), below=Sum("below"))
         .order_by()
     )
-    sums: dict[object, list[float]] = {}
+    good: dict[object, float] = {}
+    results: dict[object, int] = {}
+    students: dict[object, int] = {}  # the most children assessed in one competency
     for row in rows:
         comp = competencies[row["competency_id"]]
-        entry = sums.setdefault(row["org_unit_id"], [0.0, 0.0])
-        n = row["n"] or 0
+        block, n = row["org_unit_id"], int(row["n"] or 0)
         if metric == "proficient":
-            entry[0] += n - (row["below"] or 0)
+            good[block] = good.get(block, 0.0) + n - (row["below"] or 0)
         else:
-            entry[0] += (row["total"] or 0) / comp.max_score
-        entry[1] += n
-    blocks = OrgUnit.objects.in_bulk(list(sums))
-    small = settings.SMALL_CELL
+            good[block] = good.get(block, 0.0) + (row["total"] or 0) / comp.max_score
+        results[block] = results.get(block, 0) + n
+        students[block] = max(students.get(block, 0), n)
+    blocks = OrgUnit.objects.in_bulk(list(results))
     ranked = [
         Ranked(
             blocks[pk],
-            round(100 * good / n, 1) if n >= small * max(len(competencies), 1) else None,
-            int(n // max(len(competencies), 1)),
+            round(100 * good[pk] / results[pk], 1)
+            if results[pk] and students[pk] >= settings.SMALL_CELL
+            else None,
+            students[pk],
         )
-        for pk, (good, n) in sums.items()
+        for pk in results
         if pk in blocks
     ]
     ranked.sort(key=lambda r: (r.value is None, r.value or 0.0, r.block.name))

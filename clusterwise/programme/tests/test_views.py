@@ -187,6 +187,7 @@ def block_ranking_for_tests(district):
 
 
 def test_the_lowest_block_choice_waits_for_a_ranking(world, programme, settings) -> None:
+    settings.BLOCK_RANKING = None  # switched off (CLUSTERWISE_BLOCK_RANKING="")
     client = world.client(world.state_officer)
     url = reverse("programme:enrol", args=[programme.cohort.pk])
     form = client.get(url).context["units_form"]
