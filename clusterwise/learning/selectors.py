@@ -302,7 +302,7 @@ def report(
 ) -> Report:
     """The gap analysis of a unit the user can see (callers fetched it through scope)."""
     grades = sorted(round_.grades)
-    grade = grade if grade in grades else grades[0]
+    grade = grade if grade is not None and grade in grades else grades[0]
     subjects = subjects_of(round_)
     subject = subject if subject in subjects else (subjects[0] if subjects else "")
     competencies = [c for c in competencies_of(round_, subject) if grade in c.grades]
@@ -389,7 +389,7 @@ def school_map(
     """GeoJSON points of the unit's schools with their share proficient in the subject
     (results of all its competencies in the grade together; None when suppressed)."""
     grades = sorted(round_.grades)
-    grade = grade if grade in grades else grades[0]
+    grade = grade if grade is not None and grade in grades else grades[0]
     subjects = subjects_of(round_)
     subject = subject if subject in subjects else (subjects[0] if subjects else "")
     competencies = [c for c in competencies_of(round_, subject) if grade in c.grades]
@@ -422,7 +422,7 @@ def school_map(
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
+                "geometry": {"type": "Point", "coordinates": [float(lon or 0), float(lat or 0)]},
                 "properties": {
                     "code": code,
                     "name": name,

@@ -212,8 +212,9 @@ def test_defining_a_round_on_the_page_keeps_the_text_and_lists_problems(world: A
     bad_json = client.post(reverse("learning:define"), {"definition": "{oops"})
     assert "This is not valid JSON" in bad_json.content.decode()
 
-    from .conftest import round_data
     import json
+
+    from .conftest import round_data
 
     good = client.post(
         reverse("learning:define"), {"definition": json.dumps(round_data(key="web"))}
