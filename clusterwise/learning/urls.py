@@ -20,6 +20,7 @@ urlpatterns = [
     path("rounds/<slug:key>/gaps/", views.gaps, name="gaps_home"),
     path("rounds/<slug:key>/gaps/<uuid:unit>/", views.gaps, name="gaps"),
     path("rounds/<slug:key>/gaps/<uuid:unit>/chart.svg", views.gaps_chart, name="gaps_chart"),
+    path("rounds/<slug:key>/gaps/<uuid:unit>/gaps.xlsx", views.gaps_xlsx, name="gaps_xlsx"),
     path("rounds/<slug:key>/gaps/<uuid:unit>/map.geojson", views.gaps_map, name="gaps_map"),
     path("rounds/<slug:key>/schools/<uuid:school>/classes/", views.classes, name="classes"),
     path(

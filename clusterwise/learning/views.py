@@ -8,7 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +26,7 @@ from clusterwise.org import selectors as org_selectors
 from clusterwise.org.views import require_perm
 from clusterwise.reports import charts
 
-from . import imports, ranking, selectors, services, tasks
+from . import exports, imports, ranking, selectors, services, tasks
 from .forms import ResultsUploadForm, RoundDefinitionForm
 from .models import ResultImport
 
@@ -188,6 +195,33 @@ def gaps(request: HttpRequest, key: str, unit: Any = None) -> HttpResponse:
             ],
         },
     )
+
+
+@require_perm("learning.view_results")
+def gaps_xlsx(request: HttpRequest, key: str, unit: Any) -> FileResponse:
+    """The page's figures as a workbook (hidden figures stay hidden)."""
+    user = request.user
+    round_ = selectors.round_get(user, key)  # type: ignore[arg-type]
+    org_unit = org_selectors.orgunit_get(user, unit)  # type: ignore[arg-type]
+    report = selectors.report(
+        user,  # type: ignore[arg-type]
+        round_,
+        org_unit,
+        grade=_int(request.GET.get("grade")),
+        subject=request.GET.get("subject"),
+    )
+    name = f"gaps-{round_.key}-{org_unit.code}-grade{report.grade}-{report.subject}.xlsx"
+    return FileResponse(
+        exports.report_workbook(report),
+        as_attachment=True,
+        filename=slugify_filename(name),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def slugify_filename(name: str) -> str:
+    """ASCII letters, digits, dots and dashes only."""
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in ".-") else "-" for ch in name)
 
 
 @require_perm("learning.view_results")

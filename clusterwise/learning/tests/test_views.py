@@ -274,3 +274,29 @@ def test_the_api_lists_rounds_imports_and_ranks_blocks(world: Any, imported: Rou
     )
     assert _api(world.teacher).get("/api/v1/learning/rounds/nope").status_code == 404
     assert ImportProblem.objects.count() == 0
+
+
+def test_the_excel_export_hides_what_the_page_hides(world: Any, imported: Round) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    response = world.client(world.state_officer).get(
+        reverse("learning:gaps_xlsx", args=["baseline", world.cluster_a.pk]),
+        {"grade": 3, "subject": "mathematics"},
+    )
+    assert response.status_code == 200
+    book = load_workbook(BytesIO(b"".join(response.streaming_content)))
+    summary = [row for row in book["Competencies"].iter_rows(values_only=True) if row]
+    place = next(row for row in summary if row[0] == "Place value")
+    assert place[1:4] == (15, 80.0, 68.0)
+    below = list(book["Below"].iter_rows(values_only=True))
+    assert [row[:2] for row in below[1:]] == [
+        ("A1", "ZP School Chakan"),
+        ("A2", "ZP School Medankarwadi"),
+    ]
+    assert {row[3] for row in below[1:]} == {"•"}  # both schools hidden, as on the page
+    outside = world.client(world.crc).get(
+        reverse("learning:gaps_xlsx", args=["baseline", world.cluster_b.pk])
+    )
+    assert outside.status_code == 404
