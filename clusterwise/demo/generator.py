@@ -28,6 +28,7 @@ from clusterwise.programme.models import CohortMember
 from clusterwise.skills.models import Rating
 
 from . import names
+from .learning import LEARNING_TABLES, load_learning
 from .observation import OBSERVATION_TABLES, load_observation
 from .programme import load_programme
 
@@ -421,6 +422,10 @@ class Generator:
             self.today,
             lambda done, total: self.progress("observation", done, total),
         )
+        learning = load_learning(
+            random.Random(self.rng.random()),
+            lambda done, total: self.progress("learning", done, total),
+        )
         if self.postgres:
             with connection.cursor() as cursor:
                 for model in (
@@ -431,6 +436,7 @@ class Generator:
                     CohortMember,
                     Rating,
                     *OBSERVATION_TABLES,
+                    *LEARNING_TABLES,
                 ):
                     cursor.execute(
                         f"VACUUM ANALYZE {model._meta.db_table}"
@@ -448,6 +454,7 @@ class Generator:
             **self.counts,
             **programme,
             **observation,
+            **learning,
         }
 
     def _demo_users(self) -> dict[str, int]:
