@@ -63,6 +63,7 @@ def report_workbook(report: Report) -> IO[bytes]:
         _("Competency"),
         _("Children"),
         _("% proficient"),
+        # xgettext:no-python-format
         _("Mean score (% of maximum)"),
         _("Girls: % proficient"),
         _("Boys: % proficient"),
