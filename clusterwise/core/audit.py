@@ -48,3 +48,10 @@ def claim_version(obj: Model, version: int | None) -> None:
             _("Someone else changed this while you were editing. Reload and try again.")
         )
     obj.version = (current or 0) + 1  # type: ignore[attr-defined]
+
+
+def log_read(*, user: Any, what: str, org_path: str, detail: str = "", rows: int = 0) -> None:
+    """Record that `user` read children's own records (`what`, where, how many)."""
+    from .models import ReadLog
+
+    ReadLog.objects.create(user=user, what=what, org_path=org_path, detail=detail[:200], rows=rows)

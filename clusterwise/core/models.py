@@ -74,3 +74,25 @@ class Job(BaseModel):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ReadLog(models.Model):
+    """Who read children's own records (sensitive data), when, and which: every read of a
+    sensitive page or export leaves one row (DESIGN: reads of sensitive models are logged)."""
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
+    )
+    what = models.CharField(_("what"), max_length=60)
+    org_path = models.CharField(max_length=255, db_index=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    rows = models.PositiveIntegerField(_("records read"), default=0)
+
+    class Meta:
+        verbose_name = _("read of sensitive records")
+        verbose_name_plural = _("reads of sensitive records")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.what} {self.detail}"

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from clusterwise.core.audit import log_read
 from clusterwise.core.models import Job
 from clusterwise.core.scope import get_or_404
 from clusterwise.org import selectors as org_selectors
@@ -308,15 +309,25 @@ def classes(request: HttpRequest, key: str, school: Any) -> HttpResponse:
     grade = _int(request.GET.get("grade"))
     section = request.GET.get("section")
     results = None
+    reteach = selectors.reteach_list(user, round_, unit)  # type: ignore[arg-type]
     if grade is not None:
         results = selectors.class_table(user, round_, unit, grade, section)  # type: ignore[arg-type]
+    log_read(
+        user=user,
+        what="learning.class_results" if results else "learning.reteach",
+        org_path=unit.path,
+        detail=f"{round_.key} {unit.code}"
+        + (f" grade {grade}" if grade is not None else "")
+        + (f" section {section}" if section else ""),
+        rows=len(results.rows) if results else 0,
+    )
     return render(
         request,
         "learning/classes.html",
         {
             "round": round_,
             "unit": unit,
-            "reteach": selectors.reteach_list(user, round_, unit),  # type: ignore[arg-type]
+            "reteach": reteach,
             "grade": grade,
             "section": section,
             "results": results,

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clusterwise.api.services import token_issue
+from clusterwise.core.models import ReadLog
 from clusterwise.learning.models import ImportProblem, Result, ResultImport, Round
 
 from .conftest import GOOD_ROWS, run_import, write_csv
@@ -175,6 +176,17 @@ def test_childrens_own_results_only_for_the_school_and_its_crc(
         body = response.content.decode()
         assert "A1-0" in body  # the class table lists the students
         assert "Classes and competencies to re-teach" in body
+        # Reading children's own results is logged.
+        log = ReadLog.objects.get()
+        assert (log.user, log.what, log.org_path, log.rows) == (
+            getattr(world, who),
+            "learning.class_results",
+            world.school_a1.path,
+            12,
+        )
+        assert log.detail == "baseline A1 grade 3"
+    else:
+        assert not ReadLog.objects.exists()
 
 
 def test_the_reteach_list_follows_the_rule(world: Any, imported: Round, tmp_path: Path) -> None:
