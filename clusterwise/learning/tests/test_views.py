@@ -312,3 +312,35 @@ def test_the_excel_export_hides_what_the_page_hides(world: Any, imported: Round)
         reverse("learning:gaps_xlsx", args=["baseline", world.cluster_b.pk])
     )
     assert outside.status_code == 404
+
+
+def test_a_round_run_elsewhere_is_invisible(world: Any, baseline: Round, tmp_path: Path) -> None:
+    from clusterwise.learning.services import round_load
+
+    from .conftest import round_data
+
+    other = round_load(data=round_data(key="cluster-b", run_by="CB"), by=None)
+    batch = run_import(other, write_csv(tmp_path / "b.csv", _rows("B1S", 12)))
+    crc_a, crc_b = world.client(world.crc), world.client(world.outsider)
+    api_a = _api(world.crc)
+
+    assert crc_b.get(reverse("learning:round", args=["cluster-b"])).status_code == 200
+    for url in (
+        reverse("learning:round", args=["cluster-b"]),
+        reverse("learning:gaps", args=["cluster-b", world.cluster_a.pk]),
+        reverse("learning:ranking", args=["cluster-b", world.district.pk]),
+        reverse("learning:classes", args=["cluster-b", world.school_a1.pk]),
+        reverse("learning:problems", args=["cluster-b", batch.pk]),
+    ):
+        assert crc_a.get(url).status_code in (403, 404), url
+    assert [r["key"] for r in api_a.get("/api/v1/learning/rounds").json()] == ["baseline"]
+    for url in (
+        "/api/v1/learning/rounds/cluster-b",
+        "/api/v1/learning/rounds/cluster-b/imports",
+        f"/api/v1/learning/rounds/cluster-b/imports/{batch.pk}",
+        f"/api/v1/learning/rounds/cluster-b/units/{world.cluster_a.pk}/results",
+    ):
+        assert api_a.get(url).status_code == 404, url
+    # The state officer sees it, and its import.
+    state = _api(world.state_officer)
+    assert state.get(f"/api/v1/learning/rounds/cluster-b/imports/{batch.pk}").json()["added"] == 12
