@@ -20,6 +20,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
+import operator
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from clusterwise.core.scope import scope_paths
@@ -60,7 +62,10 @@ GENDERS = {
     **dict.fromkeys(("", "u", "unknown", "na", "n/a"), "U"),
 }
 MAX_PROBLEMS_KEPT = 100_000  # the report lists this many; the count covers them all
+MAX_REMEMBERED = 100_000  # raw values remembered per kind (scores with many decimals vary)
 BATCH = 5_000
+ANALYZE_FROM = 50_000  # rows added from which the results' statistics are refreshed
+COPY_ROWS = 200_000  # rows per COPY straight into the results (a key stored stops it there)
 DELIMITERS = ",;\t|"
 
 Progress = Callable[[int, int], None]
@@ -224,6 +229,11 @@ class _Competency:
     bands: list[tuple[float, int]]  # (min score, order), highest first
 
 
+def _remember(known: dict[Any, Any], raw: Any, meaning: Any) -> None:
+    if len(known) < MAX_REMEMBERED:
+        known[raw] = meaning
+
+
 class Checker:
     """Checks rows of one file against a round, the tree and the uploader's area."""
 
@@ -286,6 +296,19 @@ class Checker:
         self.subjects = {subject for subject, _code in self.competencies}
         self.round_grades = frozenset(round_.grades)
         self.touched: set[str] = set()  # paths of the schools with good rows
+        # What the raw text of good rows meant, for the rows that repeat it (see `check`).
+        at = self.index
+        self._school_at = at["school"]
+        self._student_at = at["student"]
+        self._gender_at = at.get("gender")
+        self._section_at = at.get("section")
+        self._values_at = operator.itemgetter(
+            *(at[c] for c in ("grade", "subject", "competency", "score", "level") if c in at)
+        )
+        self._good_schools: dict[str, tuple[str, str]] = {}  # raw code → id, path
+        self._good_values: dict[Any, tuple[int, int, float, int | None]] = {}
+        self._good_genders: dict[str, str] = {}
+        self._good_sections: dict[str, str] = {}
 
     def values(self, cells: list[str]) -> dict[str, str]:
         """The row as column → text (for quarantine and reports)."""
@@ -294,7 +317,37 @@ class Checker:
         }
 
     def check(self, line: int, cells: list[str], problems: _Problems) -> tuple[Any, ...] | None:
-        """The row, typed for the staging table, or None after recording why it is bad."""
+        """The row, typed for the staging table, or None after recording why it is bad.
+
+        A file repeats a few values millions of times: a school's code on every row of it,
+        a competency with its grade and score, a gender, a section. A row whose values read
+        exactly as on earlier good rows is typed from what they meant there (each group of
+        columns is checked on its own, so that is the same answer), and only its student
+        ID is checked anew; any other row goes through every check."""
+        if len(cells) == self.width:
+            school = self._good_schools.get(cells[self._school_at])
+            values = self._good_values.get(self._values_at(cells))
+            if school is not None and values is not None:
+                at = self._gender_at
+                gender = "U" if at is None else self._good_genders.get(cells[at])
+                at = self._section_at
+                section = "" if at is None else self._good_sections.get(cells[at])
+                student = cells[self._student_at].strip()
+                if (
+                    gender is not None
+                    and section is not None
+                    and student
+                    and len(student) <= 40
+                    and student.isprintable()
+                ):
+                    self.touched.add(school[1])
+                    comp, grade, score, level = values
+                    return (line, comp, school[0], student, grade, section, gender, score, level)
+        return self._check_every_column(line, cells, problems)
+
+    def _check_every_column(
+        self, line: int, cells: list[str], problems: _Problems
+    ) -> tuple[Any, ...] | None:
         found = problems.count
         index = self.index
         width = len(cells)
@@ -411,6 +464,13 @@ class Checker:
             return None
         assert school is not None and comp is not None and score is not None and grade is not None
         self.touched.add(school.path)
+        if width == self.width:
+            _remember(self._good_schools, cells[self._school_at], (school.id, school.path))
+            _remember(self._good_values, self._values_at(cells), (comp.id, grade, score, level))
+            if self._gender_at is not None:
+                _remember(self._good_genders, cells[self._gender_at], gender)
+            if self._section_at is not None:
+                _remember(self._good_sections, cells[self._section_at], section)
         return (line, comp.id, school.id, student, grade, section, gender, score, level)
 
 
@@ -461,33 +521,54 @@ def _stage(rows: Iterator[tuple[Any, ...]]) -> int:
                 cursor.executemany(sql, batch)
                 count += len(batch)
         return count
-    # PostgreSQL: COPY in text format, written in large chunks. Student IDs and sections
-    # were checked printable, so only a backslash needs escaping.
-    count = 0
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {STAGING} ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy,
     ):
-        chunk: list[str] = []
-        for line, comp, school, student, grade, section, gender, score, level in rows:
-            if "\\" in student or "\\" in section:
-                student = student.replace("\\", "\\\\")
-                section = section.replace("\\", "\\\\")
-            level_text = NULL if level is None else level
-            chunk.append(
-                f"{line}\t{comp}\t{school}\t{student}\t{grade}\t{section}\t{gender}\t"
-                f"{score!r}\t{level_text}\n"
-            )
-            count += 1
-            if len(chunk) == BATCH:
-                copy.write("".join(chunk))
-                chunk = []
-        if chunk:
+        return _copy(copy, rows, "\n", line=True)
+
+
+def _copy(copy: Any, rows: Iterator[tuple[Any, ...]], tail: str, *, line: bool) -> int:
+    """Write checked rows to a COPY in text format, in large chunks; how many. Student IDs
+    and sections were checked printable, so only a backslash needs escaping. `line`: with
+    the row's line number first (the staging table); `tail` ends each row."""
+    count = 0
+    chunk: list[str] = []
+    for number, comp, school, student, grade, section, gender, score, level in rows:
+        if "\\" in student or "\\" in section:
+            student = student.replace("\\", "\\\\")
+            section = section.replace("\\", "\\\\")
+        level_text = NULL if level is None else level
+        text = (
+            f"{comp}\t{school}\t{student}\t{grade}\t{section}\t{gender}\t{score!r}\t"
+            f"{level_text}{tail}"
+        )
+        chunk.append(f"{number}\t{text}" if line else text)
+        if len(chunk) == BATCH:
             copy.write("".join(chunk))
+            count += BATCH
+            chunk = []
+    if chunk:
+        copy.write("".join(chunk))
+        count += len(chunk)
     return count
 
 
 # --- the import -----------------------------------------------------------------------------
+
+
+class _Clock:
+    """Seconds per step into a caller's dict (or nowhere)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[step] = now - self.last
+        self.last = now
 
 
 class _Refused(Exception):
@@ -503,9 +584,13 @@ def import_results(
     mode: str = ResultImport.Mode.ALL_OR_NOTHING,
     progress: Progress | None = None,
     job: Any = None,
+    timings: dict[str, float] | None = None,
 ) -> ResultImport:
-    """Check and load one results file into a round; the import record says what happened."""
+    """Check and load one results file into a round; the import record says what happened.
+
+    `timings`, when given, receives the seconds each step took (for benchmarks)."""
     began = time.perf_counter()
+    clock = _Clock(timings)
     digest = file_digest(path)
     batch = ResultImport.objects.create(
         round=round_, job=job, file_name=file_name, digest=digest, mode=mode, created_by=by
@@ -528,62 +613,50 @@ def import_results(
         batch.message = _("The round is closed: it takes no more results.")
         return _finish(batch, began, [])
 
+    clock.lap("digest")
     problems = _Problems()
     try:
         with transaction.atomic():
             header, records, read = open_records(path, file_name)
             checker = Checker(round_, by, header)
-            with connection.cursor() as cursor:
-                _create_staging(cursor)
-            quarantine: list[QuarantinedRow] = []
             counted = [0]
-
-            def good_rows() -> Iterator[tuple[Any, ...]]:
-                for line, cells in records:
-                    if not any(c.strip() for c in cells):
-                        continue  # blank lines are not rows
-                    counted[0] += 1
-                    row = checker.check(line, cells, problems)
-                    if row is not None:
-                        yield row
-                    elif mode == ResultImport.Mode.QUARANTINE:
-                        quarantine.append(
-                            QuarantinedRow(batch=batch, line=line, values=checker.values(cells))
-                        )
-                        if len(quarantine) == BATCH:
-                            QuarantinedRow.objects.bulk_create(quarantine)
-                            quarantine.clear()
-                    if progress and counted[0] % 50_000 == 0:
-                        share = read()
-                        progress(counted[0], max(counted[0], int(counted[0] / max(share, 1e-6))))
-
-            _stage(good_rows())
-            batch.rows = counted[0]
-            if counted[0] == 0:
-                raise TabularError(_("The file has a header but no rows."))
-            unchanged = _check_against_file_and_store(batch, checker, problems, quarantine, mode)
-            if quarantine:
-                QuarantinedRow.objects.bulk_create(quarantine)
-            if problems.count and mode == ResultImport.Mode.ALL_OR_NOTHING:
-                raise _Refused
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {Result._meta.db_table} "  # noqa: S608
-                    "(competency_id, school_id, student, grade, section, gender, score, level, "
-                    "batch_id) SELECT s.competency_id, s.school_id, s.student, s.grade, s.section, "
-                    f"s.gender, s.score, s.level, %s FROM {STAGING} s WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM {STAGING}_bad b WHERE b.line = s.line) "
-                    "ON CONFLICT DO NOTHING",
-                    [batch.pk.hex if connection.vendor == "sqlite" else batch.pk],
+            # Most files bring new results and nothing wrong: those rows go straight into
+            # the results table, where the primary key stops a student and competency that
+            # is stored already or twice in the file. At the first row with a problem, or
+            # such a key, that is undone and the file is read again through the staging
+            # table and the set-based checks, which name every problem.
+            added = _load_directly(
+                batch, _checked(records, checker, _Problems(), counted, _give_up, progress, read)
+            )
+            if added is not None:
+                clock.lap("read, check, load")
+                batch.rows = counted[0]
+                if counted[0] == 0:
+                    raise TabularError(_("The file has a header but no rows."))
+                unchanged = 0
+            else:
+                clock.lap("read, check, load: given up")
+                checker.touched.clear()
+                counted[0] = 0
+                _header, records, read = open_records(path, file_name)
+                added, unchanged = _load_through_staging(
+                    batch, checker, records, read, problems, counted, mode, progress, clock
                 )
-                batch.added = cursor.rowcount
+            batch.added = added
+            if added >= ANALYZE_FROM and connection.vendor == "postgresql":
+                # The planner's counts would not know the new rows until autovacuum comes
+                # by, after the commit: the refresh below would plan for a round without
+                # results and walk all of them one school at a time.
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ANALYZE {Result._meta.db_table}")
+                clock.lap("analyze")
             batch.unchanged = unchanged
             if progress:
                 progress(counted[0], counted[0])
-            analytics.refresh(round_, schools=checker.touched if batch.added else set())
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE {STAGING}")
-                cursor.execute(f"DROP TABLE {STAGING}_bad")
+            steps = analytics.refresh(round_, schools=checker.touched if batch.added else set())
+            clock.lap("analytics")
+            if timings is not None:
+                timings.update({f"analytics: {step}": s for step, s in steps.items()})
             batch.status = ResultImport.Status.DONE
             batch.rejected = problems.lines
             batch.errors = problems.count
@@ -592,6 +665,7 @@ def import_results(
                     "%(good)s rows imported; %(bad)s rows set aside with %(n)s problems."
                 ) % {"good": batch.added, "bad": problems.lines, "n": problems.count}
             batch.save()
+        clock.lap("commit")
     except _Refused:
         batch.status = ResultImport.Status.REFUSED
         batch.rejected = problems.lines
@@ -606,6 +680,153 @@ def import_results(
         batch.added = batch.unchanged = 0
         batch.message = str(exc)
     return _finish(batch, began, problems.kept)
+
+
+class _GiveUp(Exception):
+    """A row the direct load cannot take: start again through the staging table."""
+
+
+def _give_up(line: int, cells: list[str]) -> None:
+    raise _GiveUp
+
+
+def _checked(
+    records: Iterator[tuple[int, list[str]]],
+    checker: Checker,
+    problems: _Problems,
+    counted: list[int],
+    bad: Callable[[int, list[str]], None],
+    progress: Progress | None,
+    read: Callable[[], float],
+) -> Iterator[tuple[Any, ...]]:
+    """The file's good rows, typed; `bad` is told of the others. Blank lines are no rows."""
+    check = checker.check
+    try:
+        for line, cells in records:
+            if (not cells or not cells[0].strip()) and not any(c.strip() for c in cells):
+                continue
+            counted[0] += 1
+            row = check(line, cells, problems)
+            if row is not None:
+                yield row
+            else:
+                bad(line, cells)
+            if progress and counted[0] % 50_000 == 0:
+                share = read()
+                progress(counted[0], max(counted[0], int(counted[0] / max(share, 1e-6))))
+    finally:
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()
+
+
+def _load_directly(batch: ResultImport, rows: Iterator[tuple[Any, ...]]) -> int | None:
+    """Write the checked rows straight into the results table, in a savepoint; how many, or
+    None (and nothing written) at a bad row or a key already stored or seen."""
+    errors = (IntegrityError, connection.Database.IntegrityError, _GiveUp)
+    try:
+        with transaction.atomic():
+            return _insert(batch, rows)
+    except errors:
+        return None
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
+def _insert(batch: ResultImport, rows: Iterator[tuple[Any, ...]]) -> int:
+    table = Result._meta.db_table
+    columns = "competency_id, school_id, student, grade, section, gender, score, level, batch_id"
+    count = 0
+    if connection.vendor != "postgresql":
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 9)})"  # noqa: S608
+        batch_id = batch.pk.hex
+        chunk: list[tuple[Any, ...]] = []
+        with connection.cursor() as cursor:
+            for _line, *values in rows:
+                chunk.append((*values, batch_id))
+                if len(chunk) == BATCH:
+                    cursor.executemany(sql, chunk)
+                    count += len(chunk)
+                    chunk = []
+            if chunk:
+                cursor.executemany(sql, chunk)
+                count += len(chunk)
+        return count
+    with connection.cursor() as cursor:
+        # The foreign keys are checked as each COPY ends rather than all at commit: the
+        # same work, but the server does not queue three checks per row until then.
+        cursor.execute(
+            "SELECT string_agg(quote_ident(conname), ', ') FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f' AND condeferrable",
+            [table],
+        )
+        keys = cursor.fetchone()[0]
+        if keys:
+            cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
+        tail = f"\t{batch.pk}\n"
+        while True:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                written = _copy(copy, itertools.islice(rows, COPY_ROWS), tail, line=False)
+            count += written
+            if written < COPY_ROWS:
+                break
+        if keys:
+            cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
+    return count
+
+
+def _load_through_staging(
+    batch: ResultImport,
+    checker: Checker,
+    records: Iterator[tuple[int, list[str]]],
+    read: Callable[[], float],
+    problems: _Problems,
+    counted: list[int],
+    mode: str,
+    progress: Progress | None,
+    clock: _Clock,
+) -> tuple[int, int]:
+    """Stage the good rows, check them against the file and the store, insert the new ones;
+    (added, already stored). Raises _Refused when all or nothing finds a problem."""
+    with connection.cursor() as cursor:
+        _create_staging(cursor)
+    quarantine: list[QuarantinedRow] = []
+
+    def set_aside(line: int, cells: list[str]) -> None:
+        if mode == ResultImport.Mode.QUARANTINE:
+            quarantine.append(QuarantinedRow(batch=batch, line=line, values=checker.values(cells)))
+            if len(quarantine) == BATCH:
+                QuarantinedRow.objects.bulk_create(quarantine)
+                quarantine.clear()
+
+    _stage(_checked(records, checker, problems, counted, set_aside, progress, read))
+    clock.lap("read, check, stage")
+    batch.rows = counted[0]
+    if counted[0] == 0:
+        raise TabularError(_("The file has a header but no rows."))
+    unchanged = _check_against_file_and_store(batch, checker, problems, quarantine, mode)
+    clock.lap("file and store checks")
+    if quarantine:
+        QuarantinedRow.objects.bulk_create(quarantine)
+    if problems.count and mode == ResultImport.Mode.ALL_OR_NOTHING:
+        raise _Refused
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Result._meta.db_table} "  # noqa: S608
+            "(competency_id, school_id, student, grade, section, gender, score, level, "
+            "batch_id) SELECT s.competency_id, s.school_id, s.student, s.grade, s.section, "
+            f"s.gender, s.score, s.level, %s FROM {STAGING} s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {STAGING}_bad b WHERE b.line = s.line) "
+            "ON CONFLICT DO NOTHING",
+            [batch.pk.hex if connection.vendor == "sqlite" else batch.pk],
+        )
+        added = cursor.rowcount
+        cursor.execute(f"DROP TABLE {STAGING}")
+        cursor.execute(f"DROP TABLE {STAGING}_bad")
+    clock.lap("insert")
+    return added, unchanged
 
 
 def _check_against_file_and_store(
