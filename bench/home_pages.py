@@ -15,70 +15,28 @@ per database so that its settings pick up that database's DATABASE_URL.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
-import math
 import os
 import resource
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DATABASES, p95, ratio, say  # noqa: E402
+
 ROLES = ("state", "district", "crc")  # demo logins, password "demo"
 TARGET_P95_MS = 300.0
 
 
-def p95(values: list[float]) -> float:
-    """Nearest-rank 95th percentile: the value 95 % of the samples do not exceed."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def ratio(ours: float, reference: float) -> str:
-    return f"{ours / reference:.0f}x" if ours >= 10 * reference else f"{ours / reference:.1f}x"
-
-
-def say(message: str) -> None:
-    # UTC: Django sets TZ to TIME_ZONE in the child, and both should print the same clock.
-    print(f"[{time.strftime('%H:%M:%SZ', time.gmtime())}] {message}", flush=True)
-
-
 # --- the parent: one database after another ------------------------------------------------
-
-
-@contextlib.contextmanager
-def sqlite_database(keep: bool) -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="clusterwise-sqlite-"))
-    try:
-        say(f"SQLite database in {folder}")
-        yield f"sqlite:///{folder / 'bench.sqlite3'}"
-    finally:
-        if keep:
-            print(f"Kept {folder}", flush=True)
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def postgres_database(keep: bool) -> contextlib.AbstractContextManager[str]:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _pg import throwaway_database
-
-    return throwaway_database(keep=keep)
-
-
-DATABASES: dict[str, Callable[[bool], contextlib.AbstractContextManager[str]]] = {
-    "sqlite": sqlite_database,
-    "postgres": postgres_database,
-}
 
 
 def run_one(db: str, args: argparse.Namespace) -> dict[str, Any]:

@@ -21,55 +21,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DATABASES, p95, say  # noqa: E402
+
 TARGET_MS = 1000.0
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%SZ', time.gmtime())}] {message}", flush=True)
-
-
-@contextlib.contextmanager
-def sqlite_database(keep: bool) -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="clusterwise-skills-"))
-    try:
-        yield f"sqlite:///{folder / 'bench.sqlite3'}"
-    finally:
-        if keep:
-            print(f"Kept {folder}", flush=True)
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def postgres_database(keep: bool) -> contextlib.AbstractContextManager[str]:
-    from _pg import throwaway_database
-
-    return throwaway_database(keep=keep)
-
-
-DATABASES: dict[str, Callable[[bool], contextlib.AbstractContextManager[str]]] = {
-    "sqlite": sqlite_database,
-    "postgres": postgres_database,
-}
 
 
 def parent(args: argparse.Namespace) -> int:

@@ -44,10 +44,8 @@ import contextlib
 import datetime
 import http.client
 import json
-import math
 import os
 import random
-import shutil
 import signal
 import statistics
 import subprocess
@@ -63,21 +61,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT)]
+from _common import DATABASES, percentile, say  # noqa: E402
+
 TARGET_PER_S = 100.0
 TARGET_P95_MS = 500.0
 SYNC_PATH = "/api/v1/sync/observations/"
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest rank: the value `share` of the samples do not exceed."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%SZ', time.gmtime())}] {message}", flush=True)
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -124,30 +112,6 @@ def _cmdline(pid: int) -> str:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     return ""
-
-
-@contextlib.contextmanager
-def sqlite_database(keep: bool) -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="clusterwise-sync-"))
-    try:
-        yield f"sqlite:///{folder / 'bench.sqlite3'}"
-    finally:
-        if keep:
-            print(f"Kept {folder}", flush=True)
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def postgres_database(keep: bool) -> contextlib.AbstractContextManager[str]:
-    from _pg import throwaway_database
-
-    return throwaway_database(keep=keep)
-
-
-DATABASES: dict[str, Callable[[bool], contextlib.AbstractContextManager[str]]] = {
-    "sqlite": sqlite_database,
-    "postgres": postgres_database,
-}
 
 
 # --- the parent: server and clients ---------------------------------------------------------
