@@ -643,6 +643,9 @@ def import_results(
                     batch, checker, records, read, problems, counted, mode, progress, clock
                 )
             batch.added = added
+            if added:
+                hold_referenced(round_, checker.touched)
+                clock.lap("hold schools")
             if added >= ANALYZE_FROM and connection.vendor == "postgresql":
                 # The planner's counts would not know the new rows until autovacuum comes
                 # by, after the commit: the refresh below would plan for a round without
@@ -755,16 +758,6 @@ def _insert(batch: ResultImport, rows: Iterator[tuple[Any, ...]]) -> int:
                 count += len(chunk)
         return count
     with connection.cursor() as cursor:
-        # The foreign keys are checked as each COPY ends rather than all at commit: the
-        # same work, but the server does not queue three checks per row until then.
-        cursor.execute(
-            "SELECT string_agg(quote_ident(conname), ', ') FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'f' AND condeferrable",
-            [table],
-        )
-        keys = cursor.fetchone()[0]
-        if keys:
-            cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
         tail = f"\t{batch.pk}\n"
         while True:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -772,9 +765,36 @@ def _insert(batch: ResultImport, rows: Iterator[tuple[Any, ...]]) -> int:
             count += written
             if written < COPY_ROWS:
                 break
-        if keys:
-            cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
     return count
+
+
+def hold_referenced(round_: Round, schools: set[str]) -> None:
+    """Hold the schools (paths) and the round's competencies that new results refer to, as
+    foreign keys would: on PostgreSQL with FOR KEY SHARE, so that no one deletes one of them
+    before this transaction ends. The results table has no such constraints (see Result);
+    the rows' ids were read from the database, so what this finds missing was deleted by
+    someone else meanwhile, and the import stops rather than store orphans."""
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    paths = sorted(schools)
+    found = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Competency._meta.db_table} WHERE round_id = %s{lock}",  # noqa: S608
+            [round_.pk.hex if connection.vendor == "sqlite" else round_.pk],
+        )
+        held_competencies = len(cursor.fetchall())
+        for start in range(0, len(paths), BATCH):
+            chunk = paths[start : start + BATCH]
+            cursor.execute(
+                f"SELECT id FROM {OrgUnit._meta.db_table} "  # noqa: S608
+                f"WHERE path IN ({', '.join(['%s'] * len(chunk))}){lock}",
+                chunk,
+            )
+            found += len(cursor.fetchall())
+    if found != len(paths) or held_competencies != round_.competencies.count():
+        raise TabularError(
+            _("A school or competency was deleted while the file was imported: try again.")
+        )
 
 
 def _load_through_staging(

@@ -137,10 +137,17 @@ class Result(models.Model):
     pk = models.CompositePrimaryKey("competency_id", "school_id", "student")
     # The key's order (competency, school, student) serves every read: a school's results
     # for a round's competencies, a refresh of some schools; no other index to maintain.
+    # No foreign-key constraints in the database: checked per row they cost six times the
+    # load itself (three trigger lookups per result, 10M per file). Rows come only from the
+    # import, which takes their ids from the database in its own transaction and holds the
+    # schools and competencies it wrote against (FOR KEY SHARE, the lock a constraint would
+    # take, once per school: imports.hold_referenced); deletes go through Django's on_delete.
     competency = models.ForeignKey(
-        Competency, on_delete=models.CASCADE, related_name="+", db_index=False
+        Competency, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
-    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    school = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     student = models.CharField(_("student ID"), max_length=40)
     grade = models.PositiveSmallIntegerField(_("grade"))
     section = models.CharField(_("section"), max_length=10, blank=True)
@@ -148,7 +155,11 @@ class Result(models.Model):
     score = models.FloatField(_("score"))
     level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
     batch = models.ForeignKey(
-        "ResultImport", on_delete=models.PROTECT, related_name="+", db_index=False
+        "ResultImport",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:

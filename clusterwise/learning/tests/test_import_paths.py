@@ -10,13 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.db.models import Sum
+from django.db.models import ProtectedError, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clusterwise.core.tabular import TabularError
 from clusterwise.learning import analytics, imports
 from clusterwise.learning.imports import Checker, _Problems, import_results
 from clusterwise.learning.models import QuarantinedRow, Result, ResultCell, ResultImport, Round
+from clusterwise.org.models import OrgUnit
 
 from .conftest import HEADER, problems_of, write_csv
 
@@ -196,3 +198,34 @@ def test_a_refresh_updates_the_ancestors_cells_in_place(baseline: Round, tmp_pat
     before = sorted(ResultCell.objects.values_list("pk", "students", "total"))
     analytics.rebuild(baseline)
     assert sorted(ResultCell.objects.values_list("pk", "students", "total")) == before
+
+
+# --- what the foreign keys would have guarded (the results table has none in the database) --
+
+
+def test_the_import_holds_what_its_results_refer_to(baseline: Round, tmp_path: Path) -> None:
+    batch, timings = load(baseline, write_csv(tmp_path / "r.csv", GOOD))
+    assert batch.status == "done" and "hold schools" in timings
+    school = Result.objects.filter(batch=batch).values_list("school__path", flat=True).first()
+    assert school is not None
+
+    imports.hold_referenced(baseline, {school})  # present: held, no error
+    with pytest.raises(TabularError, match="deleted while the file was imported"):
+        imports.hold_referenced(baseline, {school, school + "ZZZZ"})
+
+
+def test_a_school_with_results_cannot_be_deleted_and_a_round_takes_its_results(
+    baseline: Round, tmp_path: Path
+) -> None:
+    batch, _timings = load(baseline, write_csv(tmp_path / "r.csv", GOOD))
+    school = OrgUnit.objects.get(code="A1")
+    with pytest.raises(ProtectedError):
+        school.delete()
+    assert Result.objects.filter(school=school).count() == 4
+
+    with pytest.raises(ProtectedError):
+        batch.delete()  # an import's record stays while its results do
+    competency = Result.objects.filter(batch=batch).first().competency  # type: ignore[union-attr]
+    Result.objects.filter(batch=batch).exclude(competency=competency).delete()
+    competency.delete()
+    assert not Result.objects.exists()
