@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "clusterwise.programme",
     "clusterwise.observation",
     "clusterwise.learning",
+    "clusterwise.networks",
     "clusterwise.reports",
     "clusterwise.api",
     "clusterwise.demo",

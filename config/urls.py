@@ -17,6 +17,7 @@ urlpatterns = [
     path("skills/", include("clusterwise.skills.urls")),
     path("observation/", include("clusterwise.observation.urls")),
     path("learning/", include("clusterwise.learning.urls")),
+    path("networks/", include("clusterwise.networks.urls")),
     path("reports/", include("clusterwise.reports.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

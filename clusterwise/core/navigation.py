@@ -27,6 +27,7 @@ MENU = [
     NavItem(_("Observations"), "observation:dashboard", "observation.view_area"),
     NavItem(_("My feedback"), "observation:my_feedback", "observation.view_own_feedback"),
     NavItem(_("Learning data"), "learning:index", "learning.view_results"),
+    NavItem(_("Networks"), "networks:index", "networks.view_networks"),
     NavItem(_("Frameworks"), "skills:frameworks", "skills.manage_frameworks"),
     NavItem(_("Import"), "org:import", "org.import_org"),
     NavItem(_("API"), "api:openapi-view"),

@@ -1,0 +1,1 @@
+"""Every write to networks: one function per use case, in a transaction, audited."""

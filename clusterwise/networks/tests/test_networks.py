@@ -1,0 +1,122 @@
+"""Who sees which network, and forming one."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from clusterwise.networks.models import Network, NetworkMember
+from clusterwise.networks.selectors import networks as sel
+from clusterwise.networks.services.networks import network_create, school_remove
+
+
+def test_headteachers_of_the_schools_join_as_members(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    members = list(nets.cop.members.values_list("person__user__username", "role"))
+    assert members == [("head_a1", NetworkMember.Role.HEADTEACHER)]
+
+
+@pytest.mark.parametrize(
+    ("login", "sees"),
+    [
+        ("state_officer", {"Khed heads' CoP", "Wada PLC"}),
+        ("district_officer", {"Khed heads' CoP", "Wada PLC"}),
+        ("coach", {"Khed heads' CoP", "Wada PLC"}),  # block B1 holds both
+        ("crc", {"Khed heads' CoP"}),  # cluster A holds A1 and A2
+        ("head", {"Khed heads' CoP"}),
+        ("teacher", {"Khed heads' CoP"}),  # school A1 is a member
+        ("outsider", {"Wada PLC"}),
+    ],
+)
+def test_each_login_sees_the_networks_of_its_area_or_its_own(nets, login, sees) -> None:  # type: ignore[no-untyped-def]
+    user = getattr(nets.world, login)
+    assert {n.name for n in sel.networks_for(user)} == sees
+
+
+def test_a_network_outside_is_not_found(nets) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Http404):
+        sel.network_get(nets.world.crc, nets.other.pk)
+    with pytest.raises(Http404):
+        sel.network_get(nets.world.crc, "not-a-uuid")
+
+
+def test_a_member_outside_the_owner_area_still_sees_their_network(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    from clusterwise.networks.services.networks import member_add
+
+    member_add(network=nets.other, person=world.person(world.head), role="headteacher", by=None)
+    assert "Wada PLC" in {n.name for n in sel.networks_for(world.head)}
+    assert sel.takes_part(world.head, nets.other) and not sel.runs(world.head, nets.other)
+
+
+def test_who_runs_a_network(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    assert sel.runs(world.coach, nets.cop)  # its facilitator
+    assert sel.runs(world.district_officer, nets.cop)  # an officer above
+    assert not sel.runs(world.head, nets.cop) and sel.takes_part(world.head, nets.cop)
+    assert not sel.takes_part(world.teacher, nets.cop)
+    assert not sel.runs(world.outsider, nets.cop)
+
+
+def test_schools_must_lie_in_the_owner_unit(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    with pytest.raises(ValidationError, match="outside"):
+        network_create(
+            name="x",
+            kind=Network.Kind.PLC,
+            org_unit=world.cluster_a,
+            facilitator=None,
+            schools=[world.school_b1],
+            by=world.district_officer,
+        )
+    with pytest.raises(ValidationError, match="not a school"):
+        network_create(
+            name="x",
+            kind=Network.Kind.PLC,
+            org_unit=world.block,
+            facilitator=None,
+            schools=[world.cluster_a],
+            by=world.district_officer,
+        )
+
+
+def test_a_school_leaving_takes_its_people_out(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    school_remove(network=nets.cop, school=world.school_a1, by=world.coach)
+    assert not sel.members_of(nets.cop).exists()
+    assert "Khed heads' CoP" not in {n.name for n in sel.networks_for(world.head)}
+    assert nets.cop.members.get().history.count() == 2  # joined, left
+
+
+def test_health_counts_and_says_what_is_stuck(nets) -> None:  # type: ignore[no-untyped-def]
+    (health, *_rest) = [
+        h for h in sel.health_of(sel.networks_for(nets.world.coach)) if h.network == nets.cop
+    ]
+    assert (health.schools, health.members, health.held, health.planned) == (2, 1, 0, 0)
+    assert "has never met" in health.stuck and "no meeting planned" in health.stuck
+
+
+def test_the_coach_sees_the_networks_they_moderate_with_what_is_stuck(
+    nets, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    client = nets.world.client(nets.world.coach)
+    with django_assert_max_num_queries(12):
+        page = client.get("/networks/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Networks you moderate" in text and "Khed heads&#x27; CoP" in text
+    assert "has never met" in text
+
+
+def test_a_network_page_lists_schools_and_members_and_hides_others(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    page = world.client(world.head).get(f"/networks/{nets.cop.pk}/")
+    assert page.status_code == 200 and "ZP School Medankarwadi" in page.content.decode()
+    assert world.client(world.head).get(f"/networks/{nets.other.pk}/").status_code == 404
+
+
+def test_networks_need_a_login(nets) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    assert Client().get("/networks/").status_code == 302

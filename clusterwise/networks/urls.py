@@ -1,0 +1,11 @@
+"""Each part of the app keeps its own routes beside its views."""
+
+from __future__ import annotations
+
+from .views import networks
+
+app_name = "networks"
+
+urlpatterns = [
+    *networks.urlpatterns,
+]
