@@ -12,7 +12,6 @@ from clusterwise.networks.services.networks import network_create, school_remove
 
 
 def test_headteachers_of_the_schools_join_as_members(nets) -> None:  # type: ignore[no-untyped-def]
-    world = nets.world
     members = list(nets.cop.members.values_list("person__user__username", "role"))
     assert members == [("head_a1", NetworkMember.Role.HEADTEACHER)]
 
