@@ -246,11 +246,21 @@ class ResultCell(models.Model):
     """The analytics table: a round's results summed per org unit (every level) × grade ×
     competency × gender. Means, spreads and shares are computed from these sums."""
 
-    org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    # Derived data, written only by analytics.refresh from ids it reads in its transaction:
+    # no foreign-key constraints in the database (checking a million new cells at commit
+    # took 9 s of a 10M-result import); Django's on_delete still cascades. The round needs
+    # no index of its own: the unique constraint and the drill-down index lead with it.
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     org_path = models.CharField(max_length=255)
     depth = models.PositiveSmallIntegerField()
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")
-    competency = models.ForeignKey(Competency, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    competency = models.ForeignKey(
+        Competency, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     grade = models.PositiveSmallIntegerField()
     gender = models.CharField(max_length=1)
     students = models.PositiveIntegerField()

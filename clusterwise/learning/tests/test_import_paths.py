@@ -200,6 +200,25 @@ def test_a_refresh_updates_the_ancestors_cells_in_place(baseline: Round, tmp_pat
     assert sorted(ResultCell.objects.values_list("pk", "students", "total")) == before
 
 
+def test_a_refresh_of_most_schools_recomputes_them_all_with_the_same_cells(
+    baseline: Round, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(analytics, "FULL_CHECK_FROM", 1)
+    _batch, first = load(baseline, write_csv(tmp_path / "a.csv", GOOD))
+    # The round had no cells: its first file's schools are all of them.
+    assert "analytics: full? yes" in first
+    more = [["A2", 3, "A", "s5", "F", "mathematics", "place-value", 4, ""]]
+    _batch, second = load(baseline, write_csv(tmp_path / "b.csv", more))
+    assert "analytics: full? no" in second  # one school of three
+    cells = sorted(ResultCell.objects.values_list("org_path", "competency", "gender", "total"))
+    state = ResultCell.objects.filter(org_unit__code="MH", competency__code="place-value")
+    assert sum(c.students for c in state) == 3  # s1, s2 and s5
+    analytics.rebuild(baseline)
+    assert sorted(ResultCell.objects.values_list("org_path", "competency", "gender", "total")) == (
+        cells
+    )
+
+
 # --- what the foreign keys would have guarded (the results table has none in the database) --
 
 
