@@ -152,7 +152,7 @@ def health_of(networks: QuerySet[Network]) -> list[Health]:
             distinct=True,
         ),
     )
-    meetings: dict[Any, dict[str, Any]] = {
+    meetings: dict[Any, Any] = {
         row["network"]: row
         for row in Meeting.objects.filter(network__in=networks)
         .values("network")
@@ -163,7 +163,7 @@ def health_of(networks: QuerySet[Network]) -> list[Health]:
         )
     }
     open_statuses = [Action.Status.OPEN, Action.Status.IN_PROGRESS]
-    actions: dict[Any, dict[str, Any]] = {
+    actions: dict[Any, Any] = {
         row["plan__network"]: row
         for row in Action.objects.filter(plan__network__in=networks, status__in=open_statuses)
         .values("plan__network")
@@ -171,8 +171,8 @@ def health_of(networks: QuerySet[Network]) -> list[Health]:
     }
     result = []
     for network in annotated:
-        met: dict[str, Any] = meetings.get(network.pk, {})
-        acts: dict[str, Any] = actions.get(network.pk, {})
+        met = meetings.get(network.pk, {})
+        acts = actions.get(network.pk, {})
         last = met.get("last")
         result.append(
             Health(
