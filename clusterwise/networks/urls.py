@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .views import networks
+from .views import networks, practices
 
 app_name = "networks"
 
 urlpatterns = [
     *networks.urlpatterns,
+    *practices.urlpatterns,
 ]
