@@ -334,6 +334,45 @@ class Attachment(BaseModel):
         return self.name
 
 
+class SchoolFigures(BaseModel, VersionedModel):
+    """A school's own figures for a month, brought to the network's data pack: enrolment,
+    attendance, children who dropped out and who came back. Counts of children, never
+    names (those live in the equity register)."""
+
+    school = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    school_path = models.CharField(max_length=255, editable=False)
+    month = models.DateField(_("month"))  # the first day of the month
+    enrolled = models.PositiveIntegerField(_("children enrolled"))
+    attendance = models.DecimalField(_("average attendance (%)"), max_digits=4, decimal_places=1)
+    dropped_out = models.PositiveIntegerField(_("children who dropped out"), default=0)
+    came_back = models.PositiveIntegerField(_("children who came back"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("school figures")
+        verbose_name_plural = _("school figures")
+        ordering = ["school_path", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "month"], name="school_figures_month"),
+            models.CheckConstraint(
+                condition=Q(attendance__gte=0, attendance__lte=100),
+                name="school_figures_attendance_percent",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["school_path", "month"],
+                name="school_figures_path",
+                opclasses=[PATH_OPCLASS, ""],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.month:%Y-%m}"
+
+
 # --- action plans and commitments ------------------------------------------------------------
 
 
