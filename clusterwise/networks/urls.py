@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from .views import networks, practices
+from .views import networks, practices, reviews
 
 app_name = "networks"
 
 urlpatterns = [
     *networks.urlpatterns,
     *practices.urlpatterns,
+    *reviews.urlpatterns,
 ]

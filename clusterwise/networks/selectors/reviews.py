@@ -465,19 +465,56 @@ def school_history(user: User, school: OrgUnit) -> History:
 # --- who may do what -------------------------------------------------------------------------
 
 
-def facilitates(user: User, network: Network) -> bool:
-    """The network's facilitator or a co-facilitator (not an officer above it)."""
+@dataclass
+class Ties:
+    """How a user stands to a network's schools: what decides which reviews they write."""
+
+    person: Person | None
+    member: NetworkMember | None
+    facilitates: bool  # the facilitator or a co-facilitator (not an officer above)
+    posted: tuple[str, ...]  # tree paths of the person's current posts
+
+    def from_school(self, school: OrgUnit) -> bool:
+        if self.member is not None and self.member.school_id == school.pk:
+            return True
+        return any(path.startswith(school.path) for path in self.posted)
+
+    def writes(self, school: OrgUnit, kind: str) -> bool:
+        """A school's own headteacher and teachers in the network write its self-review;
+        members from its other schools, and its facilitators, write its peer review."""
+        if kind == SchoolReview.Kind.SELF:
+            return self.member is not None and self.member.school_id == school.pk
+        if self.person is None or self.from_school(school):
+            return False
+        return self.facilitates or (self.member is not None and self.member.school_id is not None)
+
+
+def ties(user: User, network: Network) -> Ties:
+    """Three queries at most, whatever the number of schools."""
     person = person_of(user)
     if person is None:
-        return False
-    return (
-        network.facilitator_id == person.pk
-        or network.members.filter(
-            Q(left_on__isnull=True) | Q(left_on__gt=timezone.localdate()),
-            person=person,
-            role=NetworkMember.Role.CO_FACILITATOR,
-        ).exists()
+        return Ties(person=None, member=None, facilitates=False, posted=())
+    member = member_of(user, network)
+    facilitating = network.facilitator_id == person.pk or (
+        member is not None and member.role == NetworkMember.Role.CO_FACILITATOR
     )
+    posted = tuple(
+        Assignment.objects.active().filter(person=person).values_list("org_path", flat=True)
+    )
+    return Ties(person=person, member=member, facilitates=facilitating, posted=posted)
+
+
+def writes_review(user: User, network: Network, school: OrgUnit, kind: str) -> bool:
+    return ties(user, network).writes(school, kind)
+
+
+def writable(user: User, network: Network, schools: list[OrgUnit]) -> dict[Any, list[str]]:
+    """School id → the kinds of review the user may write for it (in any stage)."""
+    mine = ties(user, network)
+    return {
+        school.pk: [k for k in SchoolReview.Kind.values if mine.writes(school, k)]
+        for school in schools
+    }
 
 
 def people_from_school(network: Network, school: OrgUnit, people: list[Any]) -> set[Any]:
@@ -494,29 +531,6 @@ def people_from_school(network: Network, school: OrgUnit, people: list[Any]) -> 
         .values_list("person_id", flat=True)
     )
     return ids
-
-
-def writes_self_review(user: User, network: Network, school: OrgUnit) -> bool:
-    """A school's own headteacher and teachers in the network write its self-review."""
-    member = member_of(user, network)
-    return member is not None and member.school_id == school.pk
-
-
-def writes_peer_review(user: User, network: Network, school: OrgUnit) -> bool:
-    """Members from the network's other schools, and its facilitators, write peer reviews."""
-    person = person_of(user)
-    if person is None or people_from_school(network, school, [person.pk]):
-        return False
-    if facilitates(user, network):
-        return True
-    member = member_of(user, network)
-    return member is not None and member.school_id is not None and member.school_id != school.pk
-
-
-def writes_review(user: User, network: Network, school: OrgUnit, kind: str) -> bool:
-    if kind == SchoolReview.Kind.SELF:
-        return writes_self_review(user, network, school)
-    return writes_peer_review(user, network, school)
 
 
 def logs_support(user: User, link: SupportLink, network: Network) -> bool:
