@@ -675,3 +675,395 @@ def test_a_schools_history_spans_the_years(rw) -> None:  # type: ignore[no-untyp
     teaching = dict(history.rows)["Teaching and learning in classrooms"]
     assert teaching == [(4, None), (3, 2)]
     assert sel.school_history(w.outsider, w.school_a1).columns == []
+
+
+# --- pages: each works, needs its role, and hides the other network --------------------
+
+
+def url(rw: ReviewWorld, name: str, network: Any = None, **kw: Any) -> str:
+    from django.urls import reverse
+
+    network = network or rw.nets.cop
+    if name in ("review_frameworks",):
+        return reverse(f"networks:{name}")
+    return reverse(f"networks:{name}", kwargs={"pk": network.pk, **kw})
+
+
+def ratings_post(rw: ReviewWorld, value: int | None = 3, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"form": "review", "strengths": "Morning reading", **extra}
+    for area in rw.framework.areas.all():
+        if value is not None:
+            data[f"area_{area.code}"] = str(value)
+        data[f"evidence_{area.code}"] = f"seen {area.code}"
+    return data
+
+
+def cop_urls(rw: ReviewWorld) -> list[str]:
+    w = rw.world
+    a1 = w.school_a1.pk
+    return [
+        url(rw, "review_cycles"),
+        url(rw, "review_cycle", year=YEAR),
+        url(rw, "review_workshop", year=YEAR),
+        url(rw, "review_support", year=YEAR),
+        url(rw, "review_school", year=YEAR, school=a1, kind="self"),
+        url(rw, "review_school", year=YEAR, school=a1, kind="peer"),
+        url(rw, "review_history", school=a1),
+    ]
+
+
+def test_every_page_of_a_network_outside_is_not_found(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    review = self_review(rw, w.school_a1, w.head, submit=False)
+    (kept,) = svc.evidence_attach(
+        review=review, files=[SimpleUploadedFile("p.pdf", b"%PDF-1")], by=w.head
+    )
+    urls = [*cop_urls(rw), url(rw, "review_file", file=kept.pk)]
+    outsider = w.client(w.outsider)
+    for address in urls:
+        assert outsider.get(address).status_code == 404, address
+        assert outsider.post(address, {"form": "review"}).status_code == 404, address
+    assert outsider.post(url(rw, "review_cycle_advance", year=YEAR)).status_code == 404
+    # And the other way round: the CRC of cluster A does not see cluster B's PLC.
+    crc = w.client(w.crc)
+    b1 = w.school_b1.pk
+    for address in [
+        url(rw, "review_cycles", rw.nets.other),
+        url(rw, "review_cycle", rw.nets.other, year=YEAR),
+        url(rw, "review_school", rw.nets.other, year=YEAR, school=b1, kind="self"),
+        url(rw, "review_history", rw.nets.other, school=b1),
+    ]:
+        assert crc.get(address).status_code == 404, address
+    # A school that is not in the network, a year without a cycle, a kind that does not exist.
+    head = w.client(w.head)
+    assert head.get(url(rw, "review_school", year=YEAR, school=b1, kind="self")).status_code == 404
+    assert head.get(url(rw, "review_cycle", year=YEAR + 5)).status_code == 404
+    bad_kind = url(rw, "review_school", year=YEAR, school=w.school_a1.pk, kind="other")
+    assert head.get(bad_kind).status_code == 404
+
+
+def test_everyone_who_sees_the_network_sees_its_cycle_pages(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    self_review(rw, w.school_a1, w.head)
+    for login in ("state_officer", "district_officer", "coach", "crc", "head", "teacher"):
+        client = w.client(getattr(w, login))
+        for address in cop_urls(rw):
+            assert client.get(address).status_code == 200, (login, address)
+
+
+def test_pages_need_a_login_and_frameworks_need_the_state(rw) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    w = rw.world
+    assert Client().get(url(rw, "review_cycles")).status_code == 302
+    assert w.client(w.coach).get(url(rw, "review_frameworks")).status_code == 403
+    assert w.client(w.state_officer).get(url(rw, "review_frameworks")).status_code == 200
+
+
+def test_those_who_run_the_network_start_a_cycle(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    ReviewCycle.objects.filter(pk=rw.cycle.pk).update(stage=Stage.CLOSED)
+    data = {"year": YEAR + 1, "framework": rw.framework.pk}
+    for login in ("crc", "head", "teacher"):
+        assert w.client(getattr(w, login)).post(url(rw, "review_cycles"), data).status_code == 403
+    page = w.client(w.coach).get(url(rw, "review_cycles"))
+    assert "Start a cycle" in page.content.decode()
+    assert "Start a cycle" not in w.client(w.head).get(url(rw, "review_cycles")).content.decode()
+    response = w.client(w.coach).post(url(rw, "review_cycles"), data)
+    assert response.status_code == 302
+    assert response["Location"] == url(rw, "review_cycle", year=YEAR + 1)
+    # The same year again: the form comes back with the year typed and the reason.
+    again = w.client(w.district_officer).post(url(rw, "review_cycles"), data)
+    text = again.content.decode()
+    assert again.status_code == 200 and "already has a cycle for 2027" in text
+    assert 'value="2027"' in text
+
+
+def test_the_cycle_page_shows_what_blocks_moving_on_and_moves_on(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    coach = w.client(w.coach)
+    page = coach.get(url(rw, "review_cycle", year=YEAR)).content.decode()
+    assert "No submitted self-review yet from: ZP School Chakan, ZP School Medankarwadi." in page
+    assert 'aria-current="step"' in page
+    advance = url(rw, "review_cycle_advance", year=YEAR)
+    refused = coach.post(advance, {"version": rw.cycle.version}, follow=True)
+    assert "No submitted self-review yet from" in refused.content.decode()
+    assert rw.refresh().stage == Stage.SELF_REVIEW
+    self_review(rw, w.school_a1, w.head)
+    self_review(rw, w.school_a2, rw.head_a2)
+    assert w.client(w.crc).post(advance, {"version": rw.cycle.version}).status_code == 403
+    assert w.client(w.head).post(advance, {"version": rw.cycle.version}).status_code == 403
+    assert w.client(w.head).get(advance).status_code == 405
+    assert coach.post(advance, {"version": rw.cycle.version}).status_code == 302
+    assert rw.refresh().stage == Stage.PEER_REVIEW
+    # A second click from the same (now stale) page moves nothing.
+    stale = coach.post(advance, {"version": rw.cycle.version - 1}, follow=True)
+    assert "Someone else changed this" in stale.content.decode()
+    assert rw.refresh().stage == Stage.PEER_REVIEW
+
+
+def test_the_headteacher_writes_the_schools_self_review_on_the_phone_form(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    head = w.client(w.head)
+    address = url(rw, "review_school", year=YEAR, school=w.school_a1.pk, kind="self")
+    page = head.get(address).content.decode()
+    assert page.count('type="radio"') == 4 * 7 and "What to look for" in page
+    assert "Needs urgent support" in page
+    # A draft with one area left unrated is kept; submitting it says what is missing, and
+    # the form keeps what was typed.
+    data = ratings_post(rw)
+    del data["area_outcomes"]
+    assert head.post(address, {**data, "action": "save"}).status_code == 302
+    review = SchoolReview.objects.get(school=w.school_a1, kind=SELF)
+    assert review.status == SchoolReview.Status.DRAFT and review.ratings.count() == 6
+    data["version"] = review.version
+    data["strengths"] = "Library period every day"
+    refused = head.post(address, {**data, "action": "submit"})
+    text = refused.content.decode()
+    assert refused.status_code == 200 and "not yet rated: Learning outcomes" in text
+    assert "Library period every day" in text
+    data["area_outcomes"] = "2"
+    done = head.post(address, {**data, "action": "submit"})
+    assert done.status_code == 302 and done["Location"] == url(rw, "review_cycle", year=YEAR)
+    review.refresh_from_db()
+    assert review.status == SchoolReview.Status.SUBMITTED
+    assert review.strengths == "Library period every day"
+
+
+def test_only_the_schools_own_people_write_its_self_review(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    a1_self = url(rw, "review_school", year=YEAR, school=w.school_a1.pk, kind="self")
+    for user in (rw.head_a2, w.coach, w.crc, w.teacher):  # teacher: not a network member
+        client = w.client(user)
+        assert client.post(a1_self, {**ratings_post(rw), "action": "save"}).status_code == 403
+        assert 'type="radio"' not in client.get(a1_self).content.decode()
+    assert not SchoolReview.objects.exists()
+
+
+def test_peers_from_other_schools_write_the_peer_review_with_evidence(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    to_peer_review(rw)
+    a1_peer = url(rw, "review_school", year=YEAR, school=w.school_a1.pk, kind="peer")
+    assert w.client(w.head).post(a1_peer, ratings_post(rw)).status_code == 403  # own school
+    client = w.client(rw.head_a2)
+    page = client.get(a1_peer).content.decode()
+    assert "Head A2" in page and "Head A1" not in page  # the team to choose from
+    data = ratings_post(
+        rw,
+        action="submit",
+        visited_on=timezone.localdate().isoformat(),
+        virtual="on",
+        interviews="Phone call with the SMC chair",
+    )
+    refused = client.post(a1_peer, data)
+    assert "Name at least one reviewer" in refused.content.decode()
+    data["reviewers"] = [str(w.person(rw.head_a2).pk)]
+    assert client.post(a1_peer, data).status_code == 302
+    review = SchoolReview.objects.get(school=w.school_a1, kind=PEER)
+    assert review.virtual and review.status == SchoolReview.Status.SUBMITTED
+    upload = SimpleUploadedFile("lesson.jpg", b"\xff\xd8\xff\xe0photo", content_type="image/jpeg")
+    assert client.post(a1_peer, {"form": "evidence", "files": [upload]}).status_code == 302
+    attachment = review.files.get()
+    wrong = SimpleUploadedFile("run.exe", b"MZ")
+    refused = client.post(a1_peer, {"form": "evidence", "files": [wrong]})
+    assert "is not a PDF, a photo" in refused.content.decode()
+    # Everyone who sees the network may open the file; nobody else.
+    file_url = url(rw, "review_file", file=attachment.pk)
+    got = w.client(w.teacher).get(file_url)
+    assert got.status_code == 200 and got["Content-Type"] == "image/jpeg"
+    assert got["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(got.streaming_content) == b"\xff\xd8\xff\xe0photo"
+    assert w.client(w.outsider).get(file_url).status_code == 404
+
+
+def test_a_review_of_a_passed_stage_is_shown_and_not_editable(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    to_peer_review(rw)
+    a1_self = url(rw, "review_school", year=YEAR, school=w.school_a1.pk, kind="self")
+    page = w.client(w.head).get(a1_self).content.decode()
+    assert "This stage has passed" in page and 'type="radio"' not in page
+    assert "saw teaching" in page
+    assert w.client(w.head).post(a1_self, ratings_post(rw)).status_code == 403
+
+
+def test_the_workshop_page_turns_findings_into_a_plan(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    to_workshop(rw, a2={"teaching": 1})
+    address = url(rw, "review_workshop", year=YEAR)
+    assert "Make a plan" not in w.client(w.head).get(address).content.decode()
+    assert w.client(w.head).post(address, {"form": "plan", "kind": "network"}).status_code == 403
+    coach = w.client(w.coach)
+    page = coach.get(address).content.decode()
+    assert "Make a plan" in page and "ZP School Medankarwadi" in page
+    assert coach.post(address, {"form": "plan", "kind": "network"}).status_code == 302
+    plan = ActionPlan.objects.get(cycle=rw.cycle)
+    assert plan.goals == "Teaching and learning in classrooms: ZP School Medankarwadi (1)"
+    # A school plan without its school: the form comes back with the reason and the title.
+    refused = coach.post(address, {"form": "plan", "kind": "school", "title": "Our plan"})
+    assert "Choose the school" in refused.content.decode()
+    assert 'value="Our plan"' in refused.content.decode()
+    action = {
+        "form": "action",
+        "plan": plan.pk,
+        "text": "Pair grade 3 teachers for reading lessons",
+        "owner": w.person(rw.head_a2).pk,
+        "due_on": (timezone.localdate() + datetime.timedelta(days=20)).isoformat(),
+        "success_measure": "Both teachers observed twice",
+    }
+    assert coach.post(address, action).status_code == 302
+    assert plan.actions.count() == 1
+    page = coach.get(address).content.decode()
+    assert "Pair grade 3 teachers" in page
+    meeting = Meeting.objects.create(
+        network=rw.nets.cop,
+        title="Workshop day",
+        template=Meeting.Template.PEER_REVIEW,
+        starts_at=timezone.now(),
+        mode=Meeting.Mode.IN_PERSON,
+    )
+    data = {"form": "meeting", "meeting": meeting.pk, "version": rw.refresh().version}
+    assert coach.post(address, data).status_code == 302
+    assert rw.refresh().workshop == meeting
+
+
+def test_the_support_page_suggests_pairs_links_them_and_logs_sessions(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    to_support(rw, a1={"teaching": 4}, a2={"teaching": 1})
+    address = url(rw, "review_support", year=YEAR)
+    coach = w.client(w.coach)
+    page = coach.get(address).content.decode()
+    assert "Suggested pairs" in page and "Link these schools" in page
+    teaching = rw.framework.areas.get(code="teaching")
+    link = {
+        "form": "link",
+        "helping": w.school_a1.pk,
+        "helped": w.school_a2.pk,
+        "area": teaching.pk,
+        "focus": "Grouping by level",
+    }
+    assert w.client(w.head).post(address, link).status_code == 403  # a member: no links
+    wrong = {**link, "helping": w.school_a2.pk, "helped": w.school_a1.pk, "focus": "Backwards"}
+    refused = coach.post(address, wrong).content.decode()
+    assert "a helping school is rated 3 or 4" in refused and 'value="Backwards"' in refused
+    assert coach.post(address, link).status_code == 302
+    created = rw.cycle.links.get()
+    assert "Suggested pairs" not in coach.get(address).content.decode()
+    # The helped school's head logs a session; a teacher who is no member cannot.
+    session = {
+        "form": "session",
+        "link": created.pk,
+        "held_on": timezone.localdate().isoformat(),
+        "mode": Meeting.Mode.VIDEO,
+        "notes": "Watched a grouped lesson on video",
+    }
+    assert w.client(w.teacher).post(address, session).status_code == 403
+    assert w.client(rw.head_a2).post(address, session).status_code == 302
+    assert created.sessions.get().notes == "Watched a grouped lesson on video"
+    assert "Watched a grouped lesson" in w.client(w.teacher).get(address).content.decode()
+
+
+def test_a_schools_history_page(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    to_workshop(rw, a1={"teaching": 2})
+    page = w.client(w.teacher).get(url(rw, "review_history", school=w.school_a1.pk))
+    text = page.content.decode()
+    assert page.status_code == 200 and "ZP School Chakan: reviews year by year" in text
+    assert "Teaching and learning in classrooms" in text
+
+
+def test_frameworks_are_downloaded_and_loaded_back_as_a_new_version(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    state = w.client(w.state_officer)
+    got = state.get(f"/networks/review-frameworks/{rw.framework.pk}.json")
+    data = json.loads(got.content)
+    assert data["key"] == "school-review" and len(data["areas"]) == 7
+    assert (
+        w.client(w.coach).get(f"/networks/review-frameworks/{rw.framework.pk}.json").status_code
+        == 403
+    )
+    same = SimpleUploadedFile("f.json", json.dumps(data).encode())
+    page = state.post(url(rw, "review_frameworks"), {"file": same}, follow=True)
+    assert "Nothing changed" in page.content.decode()
+    del data["version"]
+    data["areas"][0]["name"]["en"] = "Leading the school"
+    changed = SimpleUploadedFile("f.json", json.dumps(data).encode())
+    page = state.post(url(rw, "review_frameworks"), {"file": changed}, follow=True)
+    assert "Loaded as version 2" in page.content.decode()
+    data["areas"][0]["name"] = {}
+    bad = SimpleUploadedFile("f.json", json.dumps(data).encode())
+    page = state.post(url(rw, "review_frameworks"), {"file": bad})
+    assert "Area 1 (“leadership”): “name” is missing" in page.content.decode()
+    assert w.client(w.coach).post(url(rw, "review_frameworks"), {"file": bad}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("name", "limit"),
+    [
+        ("review_cycles", 10),
+        ("review_cycle", 15),
+        ("review_workshop", 20),
+        ("review_support", 17),
+        ("review_history", 9),
+    ],
+)
+def test_list_pages_take_a_fixed_number_of_queries(
+    rw, django_assert_max_num_queries, name, limit
+) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    to_support(rw, a1={"teaching": 4}, a2={"teaching": 1})
+    link = svc.support_link_create(
+        cycle=rw.cycle,
+        helping=w.school_a1,
+        helped=w.school_a2,
+        area=rw.framework.areas.get(code="teaching"),
+        focus="Grouping",
+        by=w.coach,
+    )
+    for day in range(3):
+        svc.support_session_log(
+            link=link,
+            held_on=timezone.localdate() - datetime.timedelta(days=day),
+            mode=Meeting.Mode.PHONE,
+            notes=f"call {day}",
+            by=w.coach,
+        )
+    kwargs: dict[str, Any] = {"school": w.school_a1.pk} if name == "review_history" else {}
+    if name not in ("review_cycles", "review_history"):
+        kwargs["year"] = YEAR
+    client = w.client(w.coach)
+    client.get(url(rw, name, **kwargs))  # warm the session
+    with django_assert_max_num_queries(limit):
+        assert client.get(url(rw, name, **kwargs)).status_code == 200
+
+
+def test_the_board_and_workshop_cost_the_same_with_more_schools(rw) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clusterwise.networks.services.networks import schools_add
+
+    w = rw.world
+    to_workshop(rw, a2={"teaching": 1})
+    client = w.client(w.coach)
+    pages = [url(rw, "review_cycle", year=YEAR), url(rw, "review_workshop", year=YEAR)]
+
+    def counts() -> list[int]:
+        result = []
+        for address in pages:
+            client.get(address)
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(address).status_code == 200
+            result.append(len(queries))
+        return result
+
+    before = counts()
+    schools_add(network=rw.nets.cop, schools=[w.school_b1], with_headteachers=False, by=None)
+    for kind in (SELF, PEER):
+        review = SchoolReview.objects.create(
+            cycle=rw.cycle, school=w.school_b1, school_path=w.school_b1.path, kind=kind
+        )
+        for area in rw.framework.areas.all():
+            review.ratings.create(area=area, rating=2)
+        SchoolReview.objects.filter(pk=review.pk).update(status=SchoolReview.Status.SUBMITTED)
+    assert counts() == before
+    assert "ZP School Wada" in client.get(pages[0]).content.decode()
