@@ -102,7 +102,10 @@ def attachment_get(user: User, network_pk: Any, pk: Any) -> Attachment:
     """A review's evidence file, for those who see its network; 404 otherwise."""
     network = network_get(user, network_pk)
     return get_or_404(
-        Attachment.objects.filter(review__cycle__network=network).select_related("review"), pk=pk
+        Attachment.objects.filter(review__cycle__network=network).select_related(
+            "review__cycle__network", "review__school"
+        ),
+        pk=pk,
     )
 
 

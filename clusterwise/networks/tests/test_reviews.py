@@ -1067,3 +1067,20 @@ def test_the_board_and_workshop_cost_the_same_with_more_schools(rw) -> None:  # 
         SchoolReview.objects.filter(pk=review.pk).update(status=SchoolReview.Status.SUBMITTED)
     assert counts() == before
     assert "ZP School Wada" in client.get(pages[0]).content.decode()
+
+
+def test_a_draft_is_its_writers_until_it_is_submitted(rw) -> None:  # type: ignore[no-untyped-def]
+    w = rw.world
+    review = self_review(rw, w.school_a1, w.head, submit=False)
+    (kept,) = svc.evidence_attach(
+        review=review, files=[SimpleUploadedFile("p.pdf", b"%PDF-1")], by=w.head
+    )
+    a1_self = url(rw, "review_school", year=YEAR, school=w.school_a1.pk, kind="self")
+    file_url = url(rw, "review_file", file=kept.pk)
+    page = w.client(w.coach).get(a1_self).content.decode()
+    assert "Being written" in page and "saw teaching" not in page and "p.pdf" not in page
+    assert w.client(w.coach).get(file_url).status_code == 404
+    assert w.client(w.head).get(file_url).status_code == 200
+    svc.school_review_submit(review=review, version=review.version, by=w.head)
+    assert "saw teaching" in w.client(w.coach).get(a1_self).content.decode()
+    assert w.client(w.coach).get(file_url).status_code == 200

@@ -558,8 +558,15 @@ def review(request: HttpRequest, pk: Any, year: int, school: Any, kind: str) -> 
 
 @require_perm(VIEW)
 def evidence_file(request: HttpRequest, pk: Any, file: Any) -> FileResponse:
-    """A review's evidence file, only for those who see the network (never a public URL)."""
+    """A review's evidence file, only for those who see the network (never a public URL);
+    a draft's only for those who write it."""
     attachment = selectors.attachment_get(request.user, pk, file)  # type: ignore[arg-type]
+    review = attachment.review
+    if review is not None and review.status == SchoolReview.Status.DRAFT:
+        # A draft's files are its writers' until it is submitted, like the draft itself.
+        network = review.cycle.network
+        if not selectors.writes_review(request.user, network, review.school, review.kind):  # type: ignore[arg-type]
+            raise Http404
     is_image = attachment.content_type.startswith("image/")
     response = FileResponse(
         attachment.file.open("rb"),
