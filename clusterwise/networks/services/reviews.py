@@ -687,7 +687,8 @@ def workshop_plan_create(
     if taken.exists():
         raise ValidationError(_("This plan exists already: add actions to it."))
     starts_on = starts_on or timezone.localdate()
-    ends_on = ends_on or datetime.date(cycle.year + 1, 3, 31)
+    # A year from the workshop unless told: until the next cycle's reviews look again.
+    ends_on = ends_on or starts_on + datetime.timedelta(days=365)
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The plan cannot end before it starts.")})
     goals = sel.suggested_goals(cycle, school)

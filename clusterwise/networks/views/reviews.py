@@ -130,7 +130,8 @@ class ReviewForm(StyledFormMixin, forms.Form):
             )
             self.fields[f"evidence_{area.code}"] = forms.CharField(
                 label=_("Evidence for this rating"),
-                widget=forms.Textarea(attrs={"rows": 2}),
+                # Added after StyledFormMixin styled the others, so styled here.
+                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
                 required=False,
                 max_length=4000,
             )
