@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from .views import networks, practices, reviews
+from .views import meetings, networks, practices, reviews
 
 app_name = "networks"
 
 urlpatterns = [
     *networks.urlpatterns,
+    *meetings.urlpatterns,
     *practices.urlpatterns,
     *reviews.urlpatterns,
 ]

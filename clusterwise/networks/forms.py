@@ -1,0 +1,100 @@
+"""Forms of network meetings and commitments (the peer-review and practice forms live beside
+their views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clusterwise.core.forms import StyledFormMixin
+from clusterwise.org.models import OrgUnit, Person
+
+from .models import Action, Meeting
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class PeopleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class MeetingForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    template = forms.ChoiceField(label=_("Agenda"), choices=Meeting.Template.choices)
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=15, max_value=480, initial=90
+    )
+    mode = forms.ChoiceField(label=_("Where"), choices=Meeting.Mode.choices)
+    venue = forms.ModelChoiceField(
+        label=_("Venue school"), queryset=OrgUnit.objects.none(), required=False
+    )
+    venue_text = forms.CharField(label=_("Or another place"), max_length=200, required=False)
+    link = forms.URLField(label=_("Video call link"), required=False, assume_scheme="https")
+    whatsapp_group = forms.CharField(label=_("WhatsApp group"), max_length=100, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, schools: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["venue"].queryset = schools  # type: ignore[attr-defined]
+
+
+class MinutesForm(StyledFormMixin, forms.Form):
+    minutes = forms.CharField(
+        label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000
+    )
+    decisions = forms.CharField(
+        label=_("Decisions"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5_000,
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CommitmentForm(StyledFormMixin, forms.Form):
+    text = forms.CharField(label=_("We commit to"), max_length=300)
+    owner = PersonChoiceField(label=_("Owner"), queryset=Person.objects.none())
+    due_on = forms.DateField(label=_("By"), widget=DATE)
+    success_measure = forms.CharField(label=_("How we will know it is done"), max_length=300)
+    goal = forms.CharField(label=_("Goal it serves"), max_length=200, required=False)
+    witnesses = PeopleChoiceField(
+        label=_("Witnesses"),
+        queryset=Person.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Those present witness it unless you choose here."),
+    )
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people  # type: ignore[attr-defined]
+        self.fields["witnesses"].queryset = people  # type: ignore[attr-defined]
+        self.fields["witnesses"].widget.attrs["class"] = "form-check-input"
+
+
+class ReviewForm(StyledFormMixin, forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Action.Status.choices)
+    note = forms.CharField(label=_("Progress"), max_length=500, required=False)
+    evidence = forms.CharField(label=_("Evidence"), max_length=2000, required=False)
+
+
+class ProgressForm(StyledFormMixin, forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Action.Status.choices)
+    evidence = forms.CharField(
+        label=_("Evidence of completion"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+    )
+    achieved = forms.CharField(label=_("Achieved"), max_length=100, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
