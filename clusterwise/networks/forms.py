@@ -9,9 +9,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clusterwise.core.forms import StyledFormMixin
+from clusterwise.org.forms import OrgUnitCodeField
 from clusterwise.org.models import OrgUnit, Person
 
-from .models import Action, Meeting
+from .models import Action, ActionPlan, Meeting, Network
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -98,3 +99,43 @@ class ProgressForm(StyledFormMixin, forms.Form):
     )
     achieved = forms.CharField(label=_("Achieved"), max_length=100, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class PlanForm(StyledFormMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ActionPlan.Kind.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    org_unit = OrgUnitCodeField(
+        label=_("For"),
+        required=False,
+        help_text=_("The code of the school (or cluster) the plan is for"),
+    )
+    network = forms.ModelChoiceField(
+        label=_("Network"), queryset=Network.objects.none(), required=False
+    )
+    starts_on = forms.DateField(label=_("From"), widget=DATE)
+    ends_on = forms.DateField(label=_("To"), widget=DATE)
+    goals = forms.CharField(
+        label=_("Goals"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
+    )
+    supervisor = PersonChoiceField(
+        label=_("Signed off by (contracts)"), queryset=Person.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, user: Any, networks: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].user = user  # type: ignore[attr-defined]
+        self.fields["network"].queryset = networks  # type: ignore[attr-defined]
+        self.fields["supervisor"].queryset = people  # type: ignore[attr-defined]
+
+
+class ActionForm(StyledFormMixin, forms.Form):
+    text = forms.CharField(label=_("Action"), max_length=300)
+    owner = PersonChoiceField(label=_("Owner"), queryset=Person.objects.none())
+    due_on = forms.DateField(label=_("Due"), widget=DATE)
+    success_measure = forms.CharField(label=_("How we will know it is done"), max_length=300)
+    goal = forms.CharField(label=_("Goal it serves"), max_length=200, required=False)
+    target = forms.CharField(label=_("Target (contracts)"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people  # type: ignore[attr-defined]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from .views import meetings, networks, practices, reviews
+from .views import meetings, networks, plans, practices, reviews
 
 app_name = "networks"
 
 urlpatterns = [
     *networks.urlpatterns,
     *meetings.urlpatterns,
+    *plans.urlpatterns,
     *practices.urlpatterns,
     *reviews.urlpatterns,
 ]
