@@ -119,3 +119,33 @@ def test_networks_need_a_login(nets) -> None:  # type: ignore[no-untyped-def]
     from django.test import Client
 
     assert Client().get("/networks/").status_code == 302
+
+
+def test_the_health_dashboard_counts_per_unit_and_maps_the_schools(
+    nets, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    import datetime
+
+    from django.utils import timezone
+
+    from clusterwise.networks.services import meetings as svc
+
+    world = nets.world
+    world.school_a1.school.latitude, world.school_a1.school.longitude = 18.7, 73.8
+    world.school_a1.school.save()
+    when = timezone.now() - datetime.timedelta(days=3)
+    meeting = svc.meeting_schedule(
+        network=nets.cop, title="m", template="custom", starts_at=when, mode="phone", by=None
+    )
+    svc.attendance_record(meeting=meeting, present=[world.person(world.head)], by=None)
+    svc.minutes_record(meeting=meeting, minutes="ok", version=None, by=None)
+    client = world.client(world.district_officer)
+    with django_assert_max_num_queries(16):
+        page = client.get(f"/networks/health/{world.district.pk}/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "Khed" in text
+    assert "1 / 1" in text and "50%" in text  # held of planned; head present, coach absent
+    shapes = client.get(f"/networks/health/{world.district.pk}/map.geojson").json()["features"]
+    assert [f["properties"]["code"] for f in shapes] == ["A1"]
+    assert world.client(world.crc).get(f"/networks/health/{world.district.pk}/").status_code == 404
+    assert client.get("/networks/health/").status_code == 302

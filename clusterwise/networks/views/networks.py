@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import path
 
+from clusterwise.core.scope import path_in_scope
+from clusterwise.org import selectors as org_selectors
+from clusterwise.org.models import OrgUnit
 from clusterwise.org.views import require_perm
 
+from ..selectors import health
 from ..selectors import networks as selectors
 
 
@@ -24,6 +30,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "moderated": selectors.health_of(mine),
             "networks": selectors.health_of(visible.exclude(pk__in=mine.values("pk"))[:200]),
             "manage": user.has_perm("networks.manage_networks"),
+            "facilitate": user.has_perm("networks.facilitate"),
         },
     )
 
@@ -46,7 +53,39 @@ def network_detail(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
+@require_perm("networks.view_networks")
+def dashboard(request: HttpRequest, unit: str | None = None) -> HttpResponse:
+    """Networks' health per child unit of a district or the state, and their map."""
+    user: Any = request.user
+    if unit is None:
+        roots = org_selectors.scope_roots(user)
+        if not roots:
+            raise Http404
+        return redirect("networks:dashboard", unit=roots[0].pk)
+    found = org_selectors.orgunit_get(user, unit)
+    return render(
+        request,
+        "networks/dashboard.html",
+        {
+            "unit": found,
+            "ancestors": [
+                a for a in OrgUnit.objects.get_ancestors(found) if path_in_scope(user, a.path)
+            ],
+            "rows": health.health_by_unit(user, found),
+        },
+    )
+
+
+@require_perm("networks.view_networks")
+def dashboard_map(request: HttpRequest, unit: str) -> JsonResponse:
+    user: Any = request.user
+    return JsonResponse(health.network_map(user, org_selectors.orgunit_get(user, unit)))
+
+
 urlpatterns = [
     path("", index, name="index"),
     path("<uuid:pk>/", network_detail, name="network"),
+    path("health/", dashboard, name="dashboard_home"),
+    path("health/<uuid:unit>/", dashboard, name="dashboard"),
+    path("health/<uuid:unit>/map.geojson", dashboard_map, name="dashboard_map"),
 ]
