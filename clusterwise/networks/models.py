@@ -929,6 +929,38 @@ class FormationRun(BaseModel):
         return f"{self.org_unit_id} {self.created_at:%Y-%m-%d}"
 
 
+class TravelTime(BaseModel):
+    """A measured walking time between two schools, which a proposal uses instead of the
+    straight-line estimate: a river without a bridge, a hill, a footpath across fields."""
+
+    school_a = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("school"), on_delete=models.CASCADE, related_name="+"
+    )
+    school_b = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("other school"), on_delete=models.CASCADE, related_name="+"
+    )
+    school_path = models.CharField(max_length=255, editable=False)  # school_a's, for scope
+    minutes = models.PositiveSmallIntegerField(_("walking minutes"))
+    note = models.CharField(_("why"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("travel time")
+        verbose_name_plural = _("travel times")
+        constraints = [
+            models.UniqueConstraint(fields=["school_a", "school_b"], name="travel_time_pair"),
+            models.CheckConstraint(
+                condition=~Q(school_a=models.F("school_b")), name="travel_time_two_schools"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school_path"], name="travel_time_path", opclasses=[PATH_OPCLASS]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_a_id} – {self.school_b_id}: {self.minutes} min"
+
+
 class ProposedGroup(models.Model):
     run = models.ForeignKey(FormationRun, on_delete=models.CASCADE, related_name="groups")
     number = models.PositiveIntegerField()
