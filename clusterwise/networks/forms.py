@@ -139,3 +139,47 @@ class ActionForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people  # type: ignore[attr-defined]
+
+
+class FormationForm(StyledFormMixin, forms.Form):
+    org_unit = OrgUnitCodeField(
+        label=_("Schools of"), help_text=_("The code of a district, block or cluster")
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind of network"), choices=Network.Kind.choices, initial=Network.Kind.COP
+    )
+    min_size = forms.IntegerField(label=_("Smallest group"), min_value=2, max_value=30, initial=4)
+    max_size = forms.IntegerField(label=_("Largest group"), min_value=2, max_value=30, initial=8)
+    limit_minutes = forms.IntegerField(
+        label=_("Walking limit (minutes) to the meeting school"),
+        min_value=5,
+        max_value=300,
+        initial=60,
+    )
+    speed_kmh = forms.DecimalField(
+        label=_("Walking speed (km/h)"), min_value=1, max_value=10, initial=5, decimal_places=1
+    )
+    detour = forms.DecimalField(
+        label=_("Detour factor"),
+        help_text=_("How much longer paths are than the straight line (1.3: a third longer)"),
+        min_value=1,
+        max_value=3,
+        initial="1.3",
+        decimal_places=2,
+    )
+    partition_level = forms.ChoiceField(
+        label=_("Keep groups within one"),
+        choices=[("", _("— no boundary —")), ("block", _("Block")), ("cluster", _("Cluster"))],
+        required=False,
+        initial="block",
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].user = user  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("min_size") and data.get("max_size") and data["min_size"] > data["max_size"]:
+            self.add_error("max_size", _("The largest group cannot be smaller than the smallest."))
+        return data

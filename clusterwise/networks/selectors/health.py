@@ -170,7 +170,7 @@ def network_map(user: User, unit: OrgUnit) -> dict[str, Any]:
         .order_by("network_id")[:MAP_MAX_SCHOOLS]
     )
     features = []
-    numbers: dict[Any, int] = defaultdict(lambda: len(numbers))
+    numbers: dict[Any, int] = defaultdict(lambda: len(numbers) + 1)
     for network, name, kind, school, code, lat, lon in links:
         features.append(
             {

@@ -1,5 +1,5 @@
 // The networks map: member schools as dots, one colour per network, drawn with Leaflet from
-// the page's GeoJSON on a plain background (no tile server).
+// the page's GeoJSON on a plain background (no tile server). Number 0: in no group (grey).
 (function () {
   "use strict";
   var holder = document.getElementById("networks-map");
@@ -15,7 +15,9 @@
         pointToLayer: function (feature, latlng) {
           return L.circleMarker(latlng, {
             radius: 6, weight: 1, color: "#333333", fillOpacity: 0.9,
-            fillColor: palette[feature.properties.number % palette.length]
+            fillColor: feature.properties.number
+              ? palette[(feature.properties.number - 1) % palette.length]
+              : "#bbbbbb"
           });
         },
         onEachFeature: function (feature, marker) {
