@@ -113,6 +113,7 @@ def _isolated_settings(settings, tmp_path) -> None:  # type: ignore[no-untyped-d
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.CLUSTERWISE_MESSAGE_BACKEND = "clusterwise.core.messaging.LocmemBackend"
 
 
 # --- the programme world: a small framework and a cohort on top of the org world -----------

@@ -285,6 +285,29 @@ API_TOKEN_DAYS = envint("CLUSTERWISE_API_TOKEN_DAYS", 30)
 EMAIL_BACKEND = env("CLUSTERWISE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("CLUSTERWISE_FROM_EMAIL", "clusterwise@localhost")
 
+# Text messages (meeting reminders, overdue commitments) go through a gateway
+# (clusterwise.core.messaging). By default they are appended to a file; a provider is
+# clusterwise.core.messaging.HttpBackend, which POSTs {"to", "text"} as JSON to its URL with
+# the token as a bearer. Numbers stored without a country get CLUSTERWISE_MESSAGE_COUNTRY_CODE
+# (empty: such numbers are not texted).
+CLUSTERWISE_MESSAGE_BACKEND = env(
+    "CLUSTERWISE_MESSAGE_BACKEND", "clusterwise.core.messaging.FileBackend"
+)
+CLUSTERWISE_MESSAGE_FILE_PATH = env(
+    "CLUSTERWISE_MESSAGE_FILE_PATH", str(BASE_DIR / "var" / "messages.jsonl")
+)
+CLUSTERWISE_MESSAGE_HTTP_URL = env("CLUSTERWISE_MESSAGE_HTTP_URL", "")
+CLUSTERWISE_MESSAGE_HTTP_TOKEN = env("CLUSTERWISE_MESSAGE_HTTP_TOKEN", "")
+CLUSTERWISE_MESSAGE_COUNTRY_CODE = env("CLUSTERWISE_MESSAGE_COUNTRY_CODE", "91")
+if CLUSTERWISE_MESSAGE_BACKEND.endswith(".HttpBackend") and not CLUSTERWISE_MESSAGE_HTTP_URL:
+    raise ValueError("CLUSTERWISE_MESSAGE_HTTP_URL must be set for the HTTP message backend")
+if CLUSTERWISE_MESSAGE_COUNTRY_CODE and not CLUSTERWISE_MESSAGE_COUNTRY_CODE.isdigit():
+    raise ValueError("CLUSTERWISE_MESSAGE_COUNTRY_CODE must be digits, e.g. 91 or 254")
+# Members of a network are reminded of a meeting this many hours before it starts.
+NETWORK_REMINDER_HOURS = envint("CLUSTERWISE_NETWORK_REMINDER_HOURS", 48)
+if NETWORK_REMINDER_HOURS < 1:
+    raise ValueError("CLUSTERWISE_NETWORK_REMINDER_HOURS must be at least 1")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
