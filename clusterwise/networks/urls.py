@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .views import meetings, networks, plans, practices, reviews
+from .views import meetings, networks, notifications, plans, practices, reviews
 
 app_name = "networks"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     *plans.urlpatterns,
     *practices.urlpatterns,
     *reviews.urlpatterns,
+    *notifications.urlpatterns,
 ]
