@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from .views import meetings, networks, notifications, plans, practices, reviews
+from .views import formation, meetings, networks, notifications, plans, practices, reviews
 
 app_name = "networks"
 
 urlpatterns = [
     *networks.urlpatterns,
+    *formation.urlpatterns,
     *meetings.urlpatterns,
     *plans.urlpatterns,
     *practices.urlpatterns,

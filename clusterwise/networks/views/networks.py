@@ -15,6 +15,7 @@ from clusterwise.org.views import require_perm
 
 from ..selectors import health
 from ..selectors import networks as selectors
+from ..selectors.notifications import unread_count
 
 
 @require_perm("networks.view_networks")
@@ -31,6 +32,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "networks": selectors.health_of(visible.exclude(pk__in=mine.values("pk"))[:200]),
             "manage": user.has_perm("networks.manage_networks"),
             "facilitate": user.has_perm("networks.facilitate"),
+            "unread": unread_count(user),  # type: ignore[arg-type]
         },
     )
 
