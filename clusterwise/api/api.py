@@ -305,3 +305,10 @@ api.add_router("/", observation_router)
 from .learning_api import router as learning_router  # noqa: E402
 
 api.add_router("/", learning_router)
+
+
+# --- school-leadership networks: networks_api.py -------------------------------------------
+
+from .networks_api import router as networks_router  # noqa: E402
+
+api.add_router("/", networks_router)
