@@ -74,9 +74,9 @@ def data_pack(user: User, meeting: Meeting) -> DataPack:
             .annotate(children=Sum("students"))
         )
         smallest: dict[tuple[Any, str], int] = {}
-        for row in per_competency:
-            key = (row["org_unit"], row["competency__subject"])
-            smallest[key] = min(smallest.get(key, row["children"]), row["children"])
+        for cell in per_competency:
+            key = (cell["org_unit"], cell["competency__subject"])
+            smallest[key] = min(smallest.get(key, cell["children"]), cell["children"])
         for row in rows:
             key = (row["org_unit"], row["competency__subject"])
             shown = smallest.get(key, 0) >= settings.SMALL_CELL
@@ -85,7 +85,7 @@ def data_pack(user: User, meeting: Meeting) -> DataPack:
                 if shown and row["results"]
                 else None
             )
-    latest = {}
+    latest: dict[Any, SchoolFigures] = {}
     for figures in SchoolFigures.objects.filter(school__in=schools, month__lte=on).order_by(
         "school", "-month"
     ):
@@ -93,14 +93,14 @@ def data_pack(user: User, meeting: Meeting) -> DataPack:
     for school_id, figures in latest.items():
         columns[school_id].figures = figures
     since = on - datetime.timedelta(days=VISITS_OVER_DAYS)
-    for row in (
+    for seen in (
         Observation.objects.filter(school__in=schools, observed_on__gt=since, observed_on__lte=on)
         .values("school")
         .annotate(n=Count("pk"))
     ):
-        columns[row["school"]].visits = row["n"]
+        columns[seen["school"]].visits = seen["n"]
     open_statuses = [Action.Status.OPEN, Action.Status.IN_PROGRESS]
-    for row in (
+    for owed in (
         Action.objects.filter(
             Q(plan__network=network) | Q(plan__org_unit__in=schools),
             status__in=open_statuses,
@@ -112,10 +112,10 @@ def data_pack(user: User, meeting: Meeting) -> DataPack:
             n=Count("pk", distinct=True), late=Count("pk", filter=Q(due_on__lt=on), distinct=True)
         )
     ):
-        column = columns.get(row["owner__network_memberships__school"])
+        column = columns.get(owed["owner__network_memberships__school"])
         if column is not None:
-            column.open_actions = row["n"]
-            column.overdue = row["late"]
+            column.open_actions = owed["n"]
+            column.overdue = owed["late"]
     return DataPack(
         meeting=meeting,
         round=round_,

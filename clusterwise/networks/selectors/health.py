@@ -101,7 +101,7 @@ def health_by_unit(
     ):
         network_row[a["meeting__network"]].expected += a["n"]
         network_row[a["meeting__network"]].present += a["present"]
-    for a in (
+    for act in (
         Action.objects.filter(made_in__network__in=ids, created_at__date__gte=since)
         .values("made_in__network")
         .annotate(
@@ -115,10 +115,10 @@ def health_by_unit(
             ),
         )
     ):
-        row = network_row[a["made_in__network"]]
-        row.made += a["made"]
-        row.kept += a["kept"]
-        row.overdue += a["overdue"]
+        row = network_row[act["made_in__network"]]
+        row.made += act["made"]
+        row.kept += act["kept"]
+        row.overdue += act["overdue"]
     for r in (
         SchoolReview.objects.filter(
             cycle__network__in=ids,
@@ -172,6 +172,8 @@ def network_map(user: User, unit: OrgUnit) -> dict[str, Any]:
     features = []
     numbers: dict[Any, int] = defaultdict(lambda: len(numbers) + 1)
     for network, name, kind, school, code, lat, lon in links:
+        if lat is None or lon is None:
+            continue
         features.append(
             {
                 "type": "Feature",

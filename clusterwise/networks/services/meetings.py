@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -207,7 +208,7 @@ def agenda_item_add(*, meeting: Meeting, title: str, by: User | None) -> AgendaI
     )
 
 
-def _participants(network: Network) -> set[object]:
+def _participants(network: Network) -> set[Any]:
     ids = set(
         network.members.filter(
             Q(left_on__isnull=True) | Q(left_on__gt=timezone.localdate())

@@ -148,7 +148,7 @@ def schools_add(
             member_add(
                 network=network,
                 person=post.person,
-                role=MEMBER_ROLE_OF_POST[post.role],
+                role=MEMBER_ROLE_OF_POST[Role(post.role)],
                 school=post.org_unit,
                 by=by,
             )
