@@ -259,7 +259,11 @@ class ResultCell(models.Model):
         Round, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     competency = models.ForeignKey(
-        Competency, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Competency,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # deleting a competency is rare; every read goes by round first
     )
     grade = models.PositiveSmallIntegerField()
     gender = models.CharField(max_length=1)
