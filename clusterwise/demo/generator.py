@@ -29,6 +29,7 @@ from clusterwise.skills.models import Rating
 
 from . import names
 from .learning import LEARNING_TABLES, load_learning
+from .networks import NETWORK_TABLES, load_networks
 from .observation import OBSERVATION_TABLES, load_observation
 from .programme import load_programme
 
@@ -426,6 +427,11 @@ class Generator:
             random.Random(self.rng.random()),
             lambda done, total: self.progress("learning", done, total),
         )
+        networks = load_networks(
+            random.Random(self.rng.random()),
+            self.today,
+            lambda done, total: self.progress("networks", done, total),
+        )
         if self.postgres:
             with connection.cursor() as cursor:
                 for model in (
@@ -437,6 +443,7 @@ class Generator:
                     Rating,
                     *OBSERVATION_TABLES,
                     *LEARNING_TABLES,
+                    *NETWORK_TABLES,
                 ):
                     cursor.execute(
                         f"VACUUM ANALYZE {model._meta.db_table}"
@@ -455,6 +462,7 @@ class Generator:
             **programme,
             **observation,
             **learning,
+            **networks,
         }
 
     def _demo_users(self) -> dict[str, int]:
