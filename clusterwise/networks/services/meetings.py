@@ -100,11 +100,13 @@ def _put_on_agenda(meeting: Meeting, actions: Iterable[Action]) -> int:
     if not new:
         return 0
     items = list(meeting.agenda.order_by("order"))
-    # Room after the first item: the items after it move down.
-    for item in reversed(items[1:]):
+    # Room after the template's opening item (a custom agenda has none: at the top); the
+    # items after it move down.
+    keep = 0 if meeting.template == T.CUSTOM else 1
+    for item in reversed(items[keep:]):
         item.order += len(new)
         item.save(update_fields=["order"])
-    start = (items[0].order + 1) if items else 1
+    start = items[keep - 1].order + 1 if keep and items else 1
     AgendaItem.objects.bulk_create(
         AgendaItem(
             meeting=meeting,

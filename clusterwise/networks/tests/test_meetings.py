@@ -222,3 +222,23 @@ def test_open_commitments_of_plans_made_outside_meetings_are_reviewed_too(nets) 
         network=nets.cop, title="t", template="custom", starts_at=at(TODAY), mode="phone", by=None
     )
     assert meeting.agenda.filter(source="review").count() == 1
+
+
+def test_on_a_custom_agenda_the_commitments_to_review_come_first(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    plan = svc.network_plan(nets.cop, 2026, by=None)
+    Action.objects.create(
+        plan=plan,
+        text="Share timetable",
+        owner=world.person(world.head),
+        due_on=TODAY,
+        success_measure="m",
+    )
+    meeting = svc.meeting_schedule(
+        network=nets.cop, title="t", template="custom", starts_at=at(TODAY), mode="phone", by=None
+    )
+    assert list(meeting.agenda.values_list("source", flat=True)) == [
+        "review",
+        "template",
+        "template",
+    ]
