@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from clusterwise.core.audit import audited_save, claim_version
 from clusterwise.core.scope import path_in_scope
+from clusterwise.core.uploads import file_type
 from clusterwise.org.models import OrgUnit, Person, User
 
 from ..models import (
@@ -43,27 +44,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 10
 MAX_NOTE = 2000
 
-# What a practice may carry, by file name ending, and how such a file begins: the name
-# decides the type (browsers report .docx and .mp3 inconsistently), the first bytes must
-# agree with it.
-FILE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
-    ".pdf": ("application/pdf", (b"%PDF",)),
-    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    ".webp": ("image/webp", (b"RIFF",)),
-    ".docx": (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        (b"PK\x03\x04",),
-    ),
-    ".xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        (b"PK\x03\x04",),
-    ),
-    ".mp3": ("audio/mpeg", (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")),
-    ".mp4": ("video/mp4", ()),  # checked below: "ftyp" at byte 4
-}
-IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+# What a practice may carry (checked by core.uploads).
+FILE_ENDINGS = (".pdf", ".jpg", ".jpeg", ".png", ".webp", ".docx", ".xlsx", ".mp3", ".mp4")
 
 
 # --- checks ----------------------------------------------------------------------------
@@ -239,36 +221,16 @@ def practice_update(
 
 
 def _file_type(upload: UploadedFile) -> str:
-    name = upload.name or ""
-    suffix = PurePath(name).suffix.lower()
-    if suffix not in FILE_TYPES:
-        raise ValidationError(
-            {
-                "file": _(
-                    "“%(name)s” cannot be added: use a PDF, a photo (JPEG, PNG, WebP), a Word "
-                    "or Excel file (DOCX, XLSX), an MP3 or an MP4."
-                )
-                % {"name": name}
-            }
-        )
-    if (upload.size or 0) > MAX_FILE_BYTES:
-        raise ValidationError({"file": _("“%(name)s” is larger than 20 MB.") % {"name": name}})
-    if not upload.size:
-        raise ValidationError({"file": _("“%(name)s” is empty.") % {"name": name}})
-    content_type, signatures = FILE_TYPES[suffix]
-    head = upload.read(12)
-    upload.seek(0)
-    if suffix == ".webp":
-        ok = head.startswith(b"RIFF") and head[8:12] == b"WEBP"
-    elif suffix == ".mp4":
-        ok = head[4:8] == b"ftyp"
-    else:
-        ok = head.startswith(signatures)
-    if not ok:
-        raise ValidationError(
-            {"file": _("“%(name)s” is not what its name says it is.") % {"name": name}}
-        )
-    return content_type
+    return file_type(
+        upload,
+        allowed=FILE_ENDINGS,
+        max_bytes=MAX_FILE_BYTES,
+        field="file",
+        not_allowed=_(
+            "“%(name)s” cannot be added: use a PDF, a photo (JPEG, PNG, WebP), a Word "
+            "or Excel file (DOCX, XLSX), an MP3 or an MP4."
+        ),
+    )
 
 
 @transaction.atomic

@@ -10,9 +10,7 @@ missing). A review is written in its own stage; once the stage has passed it sta
 from __future__ import annotations
 
 import datetime
-import io
 import re
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
@@ -26,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from clusterwise.core.audit import audited_save, claim_version
 from clusterwise.core.i18n import localized, missing_languages
+from clusterwise.core.uploads import file_type
 from clusterwise.org.models import OrgUnit, Person, User
 
 from ..models import (
@@ -52,24 +51,8 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_AREAS = 20
 
-# Evidence files: what each extension must be, and how its first bytes look.
-EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
-    ".pdf": ("application/pdf", (b"%PDF",)),
-    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    ".webp": ("image/webp", (b"RIFF",)),
-    ".docx": (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        (b"PK\x03\x04",),
-    ),
-    ".xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        (b"PK\x03\x04",),
-    ),
-}
-# The part an Office file must hold to be what its extension says.
-_OFFICE_PART = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml"}
+# Evidence files a review may keep (checked by core.uploads).
+EVIDENCE_ENDINGS = (".pdf", ".jpg", ".jpeg", ".png", ".webp", ".docx", ".xlsx")
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_FILES_PER_REVIEW = 20
 
@@ -584,41 +567,16 @@ def school_review_submit(
 
 
 def _evidence_type(upload: UploadedFile) -> str:
-    name = upload.name or "file"
-    extension = PurePath(name).suffix.lower()
-    if extension not in EVIDENCE_TYPES:
-        raise ValidationError(
-            {
-                "files": _(
-                    "“%(name)s” is not a PDF, a photo (JPEG, PNG, WebP), a Word document "
-                    "(.docx) or an Excel workbook (.xlsx)."
-                )
-                % {"name": name}
-            }
-        )
-    if not upload.size:
-        raise ValidationError({"files": _("“%(name)s” is empty.") % {"name": name}})
-    if upload.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError({"files": _("“%(name)s” is larger than 10 MB.") % {"name": name}})
-    content_type, signatures = EVIDENCE_TYPES[extension]
-    upload.seek(0)
-    head = upload.read(12)
-    upload.seek(0)
-    ok = head.startswith(signatures)
-    if ok and extension == ".webp":
-        ok = head[8:12] == b"WEBP"
-    if ok and extension in _OFFICE_PART:
-        try:
-            with zipfile.ZipFile(io.BytesIO(upload.read())) as archive:
-                ok = _OFFICE_PART[extension] in archive.namelist()
-        except zipfile.BadZipFile:
-            ok = False
-        upload.seek(0)
-    if not ok:
-        raise ValidationError(
-            {"files": _("“%(name)s” is not what its name says it is.") % {"name": name}}
-        )
-    return content_type
+    return file_type(
+        upload,
+        allowed=EVIDENCE_ENDINGS,
+        max_bytes=EVIDENCE_MAX_BYTES,
+        field="files",
+        not_allowed=_(
+            "“%(name)s” is not a PDF, a photo (JPEG, PNG, WebP), a Word document "
+            "(.docx) or an Excel workbook (.xlsx)."
+        ),
+    )
 
 
 @transaction.atomic

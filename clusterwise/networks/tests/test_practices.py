@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime
+import io
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,13 @@ from clusterwise.org.models import OrgUnit, Role, School, User
 
 WORKED = PracticeTrial.Outcome.WORKED
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
 
 
 @dataclass
@@ -398,7 +407,7 @@ def test_a_practice_keeps_files_with_their_name_type_and_size(lib) -> None:  # t
     assert "वाचन" not in attachment.file.name  # stored under a random name
     docx = svc.practice_attach(
         practice=lib.reading,
-        file=_file("plan.docx", b"PK\x03\x04rest", "application/octet-stream"),
+        file=_file("plan.docx", _docx(), "application/octet-stream"),
         by=lib.world.coach,
     )
     assert docx.content_type.endswith("wordprocessingml.document")

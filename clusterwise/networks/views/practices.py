@@ -18,6 +18,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from clusterwise.core.forms import StyledFormMixin
+from clusterwise.core.uploads import IMAGE_TYPES
 from clusterwise.org.models import Assignment, OrgUnit, User
 from clusterwise.org.views import _apply_errors, require_perm
 
@@ -139,7 +140,7 @@ class AttachForm(StyledFormMixin, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy("PDF, photo, Word, Excel, MP3 or MP4; up to 20 MB"),
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(sorted(services.FILE_TYPES))}),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(sorted(services.FILE_ENDINGS))}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -412,7 +413,7 @@ def practice_file(request: HttpRequest, pk: Any) -> FileResponse:
     response = FileResponse(
         attachment.file.open("rb"),
         content_type=attachment.content_type,
-        as_attachment=attachment.content_type not in services.IMAGE_TYPES,
+        as_attachment=attachment.content_type not in IMAGE_TYPES,
         filename=attachment.name,
     )
     response["Cache-Control"] = "private, max-age=3600"
