@@ -20,8 +20,19 @@ from clusterwise.org.models import OrgUnit, User
 
 from ..models import Action, Meeting, SchoolFigures
 from .networks import schools_of
+from .practices import practices_matching
 
 VISITS_OVER_DAYS = 90  # classroom visits counted over this many days before the meeting
+PRACTICES_SHOWN = 5
+# The topics of each kind of meeting, as practices are tagged; the agenda's own words count
+# too (a custom item "Reading corners" finds practices tagged "reading").
+TEMPLATE_TOPICS = {
+    Meeting.Template.SCHOOL_IMPROVEMENT: ("leadership", "teaching", "reading", "data use"),
+    Meeting.Template.DATA_REVIEW: ("data use", "assessment", "remedial", "attendance"),
+    Meeting.Template.CRISIS: ("wellbeing", "attendance", "parents", "inclusion", "community"),
+    Meeting.Template.PEER_REVIEW: ("peer review", "leadership", "peer learning"),
+    Meeting.Template.CUSTOM: (),
+}
 
 
 @dataclass
@@ -41,6 +52,15 @@ class DataPack:
     subjects: list[str]
     columns: list[SchoolColumn]
     small_cell: int
+    practices: list[Any] = field(default_factory=list)
+
+
+def agenda_topics(meeting: Meeting) -> list[str]:
+    """What the meeting is about, as tags: its template's topics and its agenda's words."""
+    topics = list(TEMPLATE_TOPICS.get(Meeting.Template(meeting.template), ()))
+    for title in meeting.agenda.filter(action__isnull=True).values_list("title", flat=True):
+        topics += [w.strip(".,:;!?()").lower() for w in title.split() if len(w) >= 4]
+    return topics
 
 
 def _latest_round(user: User, schools: list[OrgUnit]) -> Round | None:
@@ -122,4 +142,5 @@ def data_pack(user: User, meeting: Meeting) -> DataPack:
         subjects=subjects,
         columns=list(columns.values()),
         small_cell=settings.SMALL_CELL,
+        practices=practices_matching(agenda_topics(meeting), user=user, limit=PRACTICES_SHOWN),
     )

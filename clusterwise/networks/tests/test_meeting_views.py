@@ -186,3 +186,21 @@ def test_my_commitments_and_a_commitment_page(nets, meeting) -> None:  # type: i
     )
     assert page.status_code == 302
     assert world.client(world.outsider).get(f"/networks/actions/{action.pk}/").status_code == 404
+
+
+def test_the_data_pack_shows_practices_on_the_meetings_topics(nets, meeting) -> None:  # type: ignore[no-untyped-def]
+    from clusterwise.networks.services.practices import practice_create
+
+    world = nets.world
+    kwargs = {
+        "problem": "p",
+        "what_was_done": "w",
+        "school": world.school_a2,
+        "language": "en",
+        "by": world.crc,
+    }
+    practice_create(title="Attendance board in the staff room", tags=["attendance"], **kwargs)
+    practice_create(title="Sports day", tags=["sports"], **kwargs)
+    text = world.client(world.coach).get(f"/networks/meetings/{meeting.pk}/data/").content.decode()
+    assert "Attendance board in the staff room" in text  # a data review is about attendance
+    assert "Sports day" not in text
