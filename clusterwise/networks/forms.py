@@ -12,7 +12,7 @@ from clusterwise.core.forms import StyledFormMixin
 from clusterwise.org.forms import OrgUnitCodeField
 from clusterwise.org.models import OrgUnit, Person
 
-from .models import Action, ActionPlan, Meeting, Network
+from .models import Action, ActionPlan, Meeting, Network, NetworkMember
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -183,3 +183,71 @@ class FormationForm(StyledFormMixin, forms.Form):
         if data.get("min_size") and data.get("max_size") and data["min_size"] > data["max_size"]:
             self.add_error("max_size", _("The largest group cannot be smaller than the smallest."))
         return data
+
+
+class PersonLookupField(forms.CharField):
+    """A person in the user's area, named by their phone number or login."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 150)
+        kwargs.setdefault("help_text", _("Their phone number or login"))
+        super().__init__(*args, **kwargs)
+        self.user: Any = None
+
+    def clean(self, value: Any) -> Person | None:  # type: ignore[override]
+        from django.db.models import Q
+
+        from clusterwise.core.phones import phone_digits
+        from clusterwise.org.selectors import people_for
+
+        text = (super().clean(value) or "").strip()
+        if not text:
+            return None
+        digits = phone_digits(text)
+        match = Q(user__username__iexact=text)
+        if digits:
+            match |= Q(phone=digits)
+        person = people_for(self.user).filter(match).first() if self.user else None
+        if person is None:
+            raise forms.ValidationError(
+                _("Nobody in your area has the phone or login '%(text)s'."), params={"text": text}
+            )
+        return person
+
+
+class NetworkForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Network.Kind.choices)
+    org_unit = OrgUnitCodeField(
+        label=_("Owned by"), help_text=_("The code of the block, cluster (or school) it belongs to")
+    )
+    facilitator = PersonLookupField(label=_("Facilitator"), required=False)
+    schools = forms.CharField(
+        label=_("Member schools"),
+        required=False,
+        help_text=_("School codes, separated by commas; their headteachers join as members"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    part_of = forms.ModelChoiceField(
+        label=_("Part of (a teacher CoP: its headteachers' network)"),
+        queryset=Network.objects.none(),
+        required=False,
+    )
+    description = forms.CharField(
+        label=_("Purpose"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args: Any, user: Any, networks: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].user = user  # type: ignore[attr-defined]
+        self.fields["facilitator"].user = user  # type: ignore[attr-defined]
+        self.fields["part_of"].queryset = networks  # type: ignore[attr-defined]
+
+
+class MemberForm(StyledFormMixin, forms.Form):
+    person = PersonLookupField(label=_("Person"))
+    role = forms.ChoiceField(label=_("Role"), choices=NetworkMember.Role.choices)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].user = user  # type: ignore[attr-defined]

@@ -149,3 +149,43 @@ def test_the_health_dashboard_counts_per_unit_and_maps_the_schools(
     assert [f["properties"]["code"] for f in shapes] == ["A1"]
     assert world.client(world.crc).get(f"/networks/health/{world.district.pk}/").status_code == 404
     assert client.get("/networks/health/").status_code == 302
+
+
+def test_an_officer_forms_a_network_by_hand_and_a_bad_code_keeps_the_form(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    client = world.client(world.district_officer)
+    data = {
+        "name": "Chakan PLC",
+        "kind": "plc",
+        "org_unit": "CA",
+        "facilitator": "crc_a",
+        "schools": "A1, ZZ9",
+    }
+    page = client.post("/networks/new/", data)
+    text = page.content.decode()
+    assert page.status_code == 200 and "ZZ9" in text and 'value="Chakan PLC"' in text
+    page = client.post("/networks/new/", {**data, "schools": "A1, A2"})
+    network = Network.objects.get(name="Chakan PLC")
+    assert page.status_code == 302 and network.facilitator == world.person(world.crc)
+    assert network.schools.count() == 2
+    assert world.client(world.crc).get("/networks/new/").status_code == 403
+
+
+def test_who_runs_a_network_changes_its_members_and_schools(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    coach = world.client(world.coach)
+    url = f"/networks/{nets.cop.pk}/"
+    assert (
+        coach.post(url, {"form": "member", "person": "teacher_a1", "role": "teacher"}).status_code
+        == 302
+    )
+    assert nets.cop.members.filter(person__user=world.teacher).exists()
+    link = nets.cop.schools.get(school=world.school_a2)
+    assert (
+        coach.post(url, {"form": "school_remove", "school": world.school_a2.pk}).status_code == 302
+    )
+    link.refresh_from_db()
+    assert link.left_on is not None
+    page = coach.post(url, {"form": "member", "person": "nobody", "role": "teacher"})
+    assert page.status_code == 200 and "Nobody in your area" in page.content.decode()
+    assert world.client(world.head).post(url, {"form": "schools", "codes": "A2"}).status_code == 403

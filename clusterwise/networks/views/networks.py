@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
 
-from clusterwise.core.scope import path_in_scope
+from clusterwise.core.scope import get_or_404, path_in_scope
 from clusterwise.org import selectors as org_selectors
 from clusterwise.org.models import OrgUnit
-from clusterwise.org.views import require_perm
+from clusterwise.org.views import _apply_errors, require_perm
 
+from ..forms import MemberForm, NetworkForm
 from ..selectors import health
 from ..selectors import networks as selectors
 from ..selectors.notifications import unread_count
+from ..services import networks as services
 
 
 @require_perm("networks.view_networks")
@@ -37,10 +43,92 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _schools_by_code(user: Any, text: str) -> list[OrgUnit]:
+    """Schools of the user's area named by comma-separated codes; an error names the others."""
+    codes = [c.strip() for c in text.replace(";", ",").split(",") if c.strip()]
+    found = {
+        u.code.lower(): u
+        for u in org_selectors.orgunits_for(user).filter(
+            level=settings.ORG_SCHOOL_LEVEL, code__in=codes
+        )
+    }
+    missing = [c for c in codes if c.lower() not in found]
+    if missing:
+        raise ValidationError(
+            {
+                "schools": _("No school with the code %(codes)s in your area.")
+                % {"codes": ", ".join(missing)}
+            }
+        )
+    return [found[c.lower()] for c in codes]
+
+
+@require_perm("networks.manage_networks")
+def network_new(request: HttpRequest) -> HttpResponse:
+    """Form a network by hand: its kind, owner unit, facilitator and schools."""
+    user: Any = request.user
+    form = NetworkForm(request.POST or None, user=user, networks=selectors.networks_for(user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            network = services.network_create(
+                name=data["name"],
+                kind=data["kind"],
+                org_unit=data["org_unit"],
+                facilitator=data["facilitator"],
+                schools=_schools_by_code(user, data["schools"]),
+                part_of=data["part_of"],
+                description=data["description"],
+                by=user,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Network formed."))
+            return redirect("networks:network", pk=network.pk)
+    return render(request, "networks/network_new.html", {"form": form})
+
+
 @require_perm("networks.view_networks")
 def network_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    user = request.user
-    network = selectors.network_get(user, pk)  # type: ignore[arg-type]
+    """A network: its schools, members and parts; who runs it changes its membership."""
+    user: Any = request.user
+    network = selectors.network_get(user, pk)
+    runs = selectors.runs(user, network)
+    which = request.POST.get("form") if request.method == "POST" else None
+    member_form = MemberForm(request.POST if which == "member" else None, user=user)
+    errors: list[str] = []
+    if which is not None:
+        if not runs:
+            raise PermissionDenied
+        try:
+            if which == "schools":
+                services.schools_add(
+                    network=network,
+                    schools=_schools_by_code(user, request.POST.get("codes", "")),
+                    by=user,
+                )
+            elif which == "school_remove":
+                school = get_or_404(
+                    OrgUnit.objects.filter(pk__in=network.schools.values("school")),
+                    pk=request.POST.get("school"),
+                )
+                services.school_remove(network=network, school=school, by=user)
+            elif which == "member" and member_form.is_valid():
+                services.member_add(
+                    network=network,
+                    person=member_form.cleaned_data["person"],
+                    role=member_form.cleaned_data["role"],
+                    by=user,
+                )
+            elif which == "member_remove":
+                member = get_or_404(network.members.all(), pk=request.POST.get("member"))
+                services.member_remove(member=member, by=user)
+            if which != "member" or member_form.is_valid():
+                messages.success(request, _("Saved."))
+                return redirect("networks:network", pk=network.pk)
+        except ValidationError as exc:
+            errors = exc.messages
     return render(
         request,
         "networks/network.html",
@@ -48,9 +136,11 @@ def network_detail(request: HttpRequest, pk: str) -> HttpResponse:
             "network": network,
             "schools": selectors.schools_of(network),
             "members": selectors.members_of(network),
-            "parts": selectors.networks_for(user).filter(part_of=network),  # type: ignore[arg-type]
-            "runs": selectors.runs(user, network),  # type: ignore[arg-type]
-            "takes_part": selectors.takes_part(user, network),  # type: ignore[arg-type]
+            "parts": selectors.networks_for(user).filter(part_of=network),
+            "runs": runs,
+            "takes_part": selectors.takes_part(user, network),
+            "member_form": member_form,
+            "errors": errors,
         },
     )
 
@@ -86,6 +176,7 @@ def dashboard_map(request: HttpRequest, unit: str) -> JsonResponse:
 
 urlpatterns = [
     path("", index, name="index"),
+    path("new/", network_new, name="network_new"),
     path("<uuid:pk>/", network_detail, name="network"),
     path("health/", dashboard, name="dashboard_home"),
     path("health/<uuid:unit>/", dashboard, name="dashboard"),
