@@ -10,7 +10,7 @@ from django.utils import timezone
 from clusterwise.core.scope import get_or_404, scope_q
 from clusterwise.org.models import Person, User
 
-from ..models import Action, ActionReview, AgendaItem, Attendance, Meeting, Network
+from ..models import Action, ActionReview, AgendaItem, Attachment, Attendance, Meeting, Network
 from .networks import networks_for, person_of
 
 
@@ -87,3 +87,10 @@ def action_get(user: User, pk: Any) -> Action:
 
 def actions_mine(user: User) -> QuerySet[Action]:
     return actions_for(user).filter(owner__user=user).order_by("status", "due_on")
+
+
+def meeting_file_get(user: User, pk: Any) -> Attachment:
+    """A meeting's file, for those who see the meeting."""
+    return get_or_404(
+        Attachment.objects.filter(meeting__in=meetings_for(user)).select_related("meeting"), pk=pk
+    )

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clusterwise.core.audit import audited_save, claim_version
+from clusterwise.core.uploads import file_type, original_name, store
 from clusterwise.org.models import OrgUnit, Person, User
 
 from ..models import (
@@ -27,6 +29,7 @@ from ..models import (
     ActionPlan,
     ActionReview,
     AgendaItem,
+    Attachment,
     Attendance,
     Meeting,
     Network,
@@ -428,3 +431,38 @@ def action_progress(
     else:
         action.completed_on = None
     return audited_save(action, by=by)  # type: ignore[return-value]
+
+
+MEETING_FILE_ENDINGS = (".pdf", ".jpg", ".jpeg", ".png", ".webp", ".docx", ".xlsx", ".mp3")
+MEETING_FILE_MAX_BYTES = 10 * 1024 * 1024
+MEETING_FILES = 20
+
+
+@transaction.atomic
+def meeting_attach(*, meeting: Meeting, file: UploadedFile, by: User | None) -> Attachment:
+    """Keep a file with a meeting (the agenda sent out, a photo of the flip chart, slides):
+    PDF, photo, Word, Excel or an MP3 of a phone meeting; up to 10 MB, 20 a meeting."""
+    content_type = file_type(
+        file,
+        allowed=MEETING_FILE_ENDINGS,
+        max_bytes=MEETING_FILE_MAX_BYTES,
+        field="file",
+        not_allowed=_(
+            "“%(name)s” cannot be kept: use a PDF, a photo (JPEG, PNG, WebP), a Word or "
+            "Excel file (DOCX, XLSX) or an MP3."
+        ),
+    )
+    Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
+    if meeting.files.count() >= MEETING_FILES:
+        raise ValidationError(
+            {"file": _("A meeting keeps at most %(n)s files.") % {"n": MEETING_FILES}}
+        )
+    attachment = Attachment(
+        meeting=meeting,
+        name=original_name(file),
+        content_type=content_type,
+        size=file.size or 0,
+        created_by=by,
+    )
+    store(attachment.file, file)
+    return audited_save(attachment, by=by)  # type: ignore[return-value]

@@ -7,9 +7,7 @@ check it again so that no caller can skip it.
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections.abc import Iterable
-from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from clusterwise.core.audit import audited_save, claim_version
 from clusterwise.core.scope import path_in_scope
-from clusterwise.core.uploads import file_type
+from clusterwise.core.uploads import file_type, original_name, store
 from clusterwise.org.models import OrgUnit, Person, User
 
 from ..models import (
@@ -245,16 +243,14 @@ def practice_attach(*, practice: Practice, file: UploadedFile, by: User | None) 
         raise ValidationError(
             {"file": _("A practice keeps at most %(n)s files.") % {"n": MAX_FILES}}
         )
-    original = PurePath((file.name or "file").replace("\\", "/")).name[:255] or "file"
     attachment = Attachment(
         practice=practice,
-        name=original,
+        name=original_name(file),
         content_type=content_type,
         size=file.size or 0,
         created_by=by,
     )
-    # Stored under a random name: what people call their files never reaches the disk.
-    attachment.file.save(f"{uuid.uuid4().hex}{PurePath(original).suffix.lower()}", file, save=False)
+    store(attachment.file, file)
     return audited_save(attachment, by=by)  # type: ignore[return-value]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from clusterwise.core.audit import audited_save, claim_version
 from clusterwise.core.i18n import localized, missing_languages
-from clusterwise.core.uploads import file_type
+from clusterwise.core.uploads import file_type, original_name, store
 from clusterwise.org.models import OrgUnit, Person, User
 
 from ..models import (
@@ -598,15 +597,14 @@ def evidence_attach(
     types = [_evidence_type(upload) for upload in uploads]
     kept = []
     for upload, content_type in zip(uploads, types, strict=True):
-        name = PurePath(upload.name or "file").name[:255]
         attachment = Attachment(
             review=review,
-            name=name,
+            name=original_name(upload),
             content_type=content_type,
             size=upload.size or 0,
             created_by=by,
         )
-        attachment.file.save(name, upload, save=False)
+        store(attachment.file, upload)
         kept.append(audited_save(attachment, by=by))
     return kept  # type: ignore[return-value]
 

@@ -204,3 +204,26 @@ def test_the_data_pack_shows_practices_on_the_meetings_topics(nets, meeting) -> 
     text = world.client(world.coach).get(f"/networks/meetings/{meeting.pk}/data/").content.decode()
     assert "Attendance board in the staff room" in text  # a data review is about attendance
     assert "Sports day" not in text
+
+
+def test_a_member_keeps_a_file_with_the_meeting_and_outsiders_cannot_fetch_it(
+    nets, meeting
+) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    world = nets.world
+    client = world.client(world.head)
+    url = f"/networks/meetings/{meeting.pk}/"
+    page = client.post(url, {"form": "file", "file": SimpleUploadedFile("virus.exe", b"MZ")})
+    assert page.status_code == 200 and "cannot be kept" in page.content.decode()
+    pdf = SimpleUploadedFile("agenda.pdf", b"%PDF-1.4 agenda", content_type="application/pdf")
+    assert client.post(url, {"form": "file", "file": pdf}).status_code == 302
+    kept = meeting.files.get()
+    assert (
+        kept.name == "agenda.pdf" and "agenda" not in kept.file.name
+    )  # stored under a random name
+    got = client.get(f"/networks/meetings/files/{kept.pk}/")
+    assert got.status_code == 200 and b"".join(got.streaming_content).startswith(b"%PDF")
+    assert (
+        world.client(world.outsider).get(f"/networks/meetings/files/{kept.pk}/").status_code == 404
+    )

@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clusterwise.core.uploads import serve
 from clusterwise.org.models import Person
 from clusterwise.org.views import _apply_errors, require_perm
 
@@ -130,6 +131,7 @@ def meeting_detail(request: HttpRequest, pk: Any) -> HttpResponse:
             "agenda": [(item, review_forms.get(item.action_id)) for item in agenda],
             "sheet": [(p, attendance.get(p.pk)) for p in people],
             "commitments": selectors.commitments_made_at(meeting),
+            "files": meeting.files.order_by("created_at"),
             "minutes_form": minutes_form,
             "commitment_form": commitment_form,
             "takes_part": takes_part,
@@ -193,6 +195,12 @@ def _post(
             return None
         services.commitment_review(meeting=meeting, action=action, by=user, **form.cleaned_data)
         return _("Progress recorded.")
+    if which == "file":
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError(_("Choose a file."))
+        services.meeting_attach(meeting=meeting, file=upload, by=user)
+        return _("File kept with the meeting.")
     if which == "agenda":
         services.agenda_item_add(meeting=meeting, title=request.POST.get("title", ""), by=user)
         return _("Item added.")
@@ -265,10 +273,18 @@ def data_pack(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "networks/data_pack.html", {"pack": datapack.data_pack(user, meeting)})
 
 
+@require_perm(VIEW)
+def meeting_file(request: HttpRequest, pk: Any) -> FileResponse:
+    """A meeting's file, for those who see the meeting (never a public URL)."""
+    found = selectors.meeting_file_get(request.user, pk)  # type: ignore[arg-type]
+    return serve(found.file, name=found.name, content_type=found.content_type)
+
+
 urlpatterns = [
     path("<uuid:pk>/meetings/", meetings, name="meetings"),
     path("meetings/<uuid:pk>/", meeting_detail, name="meeting"),
     path("meetings/<uuid:pk>/data/", data_pack, name="data_pack"),
+    path("meetings/files/<uuid:pk>/", meeting_file, name="meeting_file"),
     path("actions/", my_actions, name="my_actions"),
     path("actions/<uuid:pk>/", action_detail, name="action"),
 ]

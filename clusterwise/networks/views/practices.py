@@ -18,7 +18,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from clusterwise.core.forms import StyledFormMixin
-from clusterwise.core.uploads import IMAGE_TYPES
+from clusterwise.core.uploads import serve
 from clusterwise.org.models import Assignment, OrgUnit, User
 from clusterwise.org.views import _apply_errors, require_perm
 
@@ -410,15 +410,7 @@ def practice_attach(request: HttpRequest, pk: Any) -> HttpResponse:
 def practice_file(request: HttpRequest, pk: Any) -> FileResponse:
     """A practice's file, for those who may read the practice (never a public URL)."""
     attachment = selectors.attachment_get(request.user, pk)  # type: ignore[arg-type]
-    response = FileResponse(
-        attachment.file.open("rb"),
-        content_type=attachment.content_type,
-        as_attachment=attachment.content_type not in IMAGE_TYPES,
-        filename=attachment.name,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return serve(attachment.file, name=attachment.name, content_type=attachment.content_type)
 
 
 urlpatterns = [

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from clusterwise.core.forms import StyledFormMixin
 from clusterwise.core.i18n import localized
+from clusterwise.core.uploads import serve
 from clusterwise.org.models import OrgUnit, Person
 from clusterwise.org.views import _apply_errors, require_perm
 
@@ -568,16 +569,7 @@ def evidence_file(request: HttpRequest, pk: Any, file: Any) -> FileResponse:
         network = review.cycle.network
         if not selectors.writes_review(request.user, network, review.school, review.kind):  # type: ignore[arg-type]
             raise Http404
-    is_image = attachment.content_type.startswith("image/")
-    response = FileResponse(
-        attachment.file.open("rb"),
-        content_type=attachment.content_type,
-        as_attachment=not is_image,
-        filename=attachment.name,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return serve(attachment.file, name=attachment.name, content_type=attachment.content_type)
 
 
 # --- the improvement workshop -----------------------------------------------------------------
