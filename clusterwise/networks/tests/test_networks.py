@@ -189,3 +189,14 @@ def test_who_runs_a_network_changes_its_members_and_schools(nets) -> None:  # ty
     page = coach.post(url, {"form": "member", "person": "nobody", "role": "teacher"})
     assert page.status_code == 200 and "Nobody in your area" in page.content.decode()
     assert world.client(world.head).post(url, {"form": "schools", "codes": "A2"}).status_code == 403
+
+
+def test_an_officer_sets_the_facilitator_of_a_network(nets) -> None:  # type: ignore[no-untyped-def]
+    world = nets.world
+    client = world.client(world.district_officer)
+    url = f"/networks/{nets.cop.pk}/"
+    assert client.post(url, {"form": "facilitator", "facilitator": "crc_a"}).status_code == 302
+    nets.cop.refresh_from_db()
+    assert nets.cop.facilitator == world.person(world.crc)
+    page = client.post(url, {"form": "facilitator", "facilitator": "crc_nobody"})
+    assert page.status_code == 200 and "Nobody in your area" in page.content.decode()

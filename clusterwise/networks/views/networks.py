@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +18,7 @@ from clusterwise.org import selectors as org_selectors
 from clusterwise.org.models import OrgUnit
 from clusterwise.org.views import _apply_errors, require_perm
 
-from ..forms import MemberForm, NetworkForm
+from ..forms import MemberForm, NetworkForm, PersonLookupField
 from ..selectors import health
 from ..selectors import networks as selectors
 from ..selectors.notifications import unread_count
@@ -121,6 +122,14 @@ def network_detail(request: HttpRequest, pk: str) -> HttpResponse:
                     role=member_form.cleaned_data["role"],
                     by=user,
                 )
+            elif which == "facilitator":
+                facilitator_field = PersonLookupField(required=False)
+                facilitator_field.user = user
+                try:
+                    person = facilitator_field.clean(request.POST.get("facilitator", ""))
+                except forms.ValidationError as exc:
+                    raise ValidationError(exc.messages) from None
+                services.network_update(network=network, version=None, by=user, facilitator=person)
             elif which == "member_remove":
                 member = get_or_404(network.members.all(), pk=request.POST.get("member"))
                 services.member_remove(member=member, by=user)
