@@ -780,13 +780,15 @@ class NetworksDemo:
         self.nets: list[Net] = []
         self.users = {u.pk: u for u in User.objects.filter(person__isnull=False)}
         self.framework: ReviewFramework | None = None
+        # One "now" for the whole load: steps due later are run as at this moment.
+        self.now = timezone.now()
 
     # --- time ---------------------------------------------------------------------------
 
     @contextmanager
     def on(self, moment: datetime.datetime) -> Iterator[None]:
-        """Run the services as at `moment` (never later than now)."""
-        moment = min(moment, timezone.now())
+        """Run the services as at `moment` (never later than the load's start)."""
+        moment = min(moment, self.now)
         with time_machine.travel(moment, tick=False):
             yield
 

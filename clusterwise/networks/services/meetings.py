@@ -91,7 +91,9 @@ def open_commitments(network: Network) -> Iterable[Action]:
             Q(plan__network=network) | Q(made_in__network=network), status__in=OPEN
         )
         .select_related("owner")
-        .order_by("due_on", "created_at")
+        # Ties broken by content, not by id: the same commitments always come in the same
+        # order (ids are random; commitments made in one instant tie on the clock).
+        .order_by("due_on", "created_at", "text", "owner__name", "pk")
         .distinct()
     )
 
