@@ -234,6 +234,11 @@ class Meeting(BaseModel, VersionedModel):
     def __str__(self) -> str:
         return f"{self.title} ({self.starts_at:%Y-%m-%d})"
 
+    @property
+    def day(self) -> datetime.date:
+        """The meeting's date where it is held (the project's time zone), not in UTC."""
+        return timezone.localdate(self.starts_at)
+
 
 class AgendaItem(models.Model):
     """A line of a meeting's agenda. Open commitments come to the next meeting on their own

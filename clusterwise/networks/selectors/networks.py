@@ -210,3 +210,14 @@ def members_of(network: Network) -> QuerySet[NetworkMember]:
         .select_related("person", "school")
         .order_by("role", "person__name")
     )
+
+
+def people_of(network: Network, *, on: datetime.date | None = None) -> QuerySet[Person]:
+    """The network's members (on a day, today by default) and its facilitator: who attends,
+    owns and witnesses commitments, and is reminded of meetings."""
+    today = on or timezone.localdate()
+    members = network.members.filter(Q(left_on__isnull=True) | Q(left_on__gt=today))
+    who = Q(pk__in=members.values("person_id"))
+    if network.facilitator_id:
+        who |= Q(pk=network.facilitator_id)
+    return Person.objects.filter(who).order_by("name", "pk")

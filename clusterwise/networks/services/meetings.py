@@ -35,6 +35,7 @@ from ..models import (
     Network,
     Witness,
 )
+from ..selectors.networks import people_of
 
 T = Meeting.Template
 # What each kind of meeting goes through, in order. The commitments to review come after
@@ -216,14 +217,7 @@ def agenda_item_add(*, meeting: Meeting, title: str, by: User | None) -> AgendaI
 
 
 def _participants(network: Network) -> set[Any]:
-    ids = set(
-        network.members.filter(
-            Q(left_on__isnull=True) | Q(left_on__gt=timezone.localdate())
-        ).values_list("person_id", flat=True)
-    )
-    if network.facilitator_id:
-        ids.add(network.facilitator_id)
-    return ids
+    return set(people_of(network).values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -241,7 +235,7 @@ def attendance_record(
     strangers = (came | at_distance) - allowed
     if strangers:
         raise ValidationError(_("Only the network's members and facilitator can attend."))
-    if meeting.starts_at.date() > timezone.localdate():
+    if meeting.day > timezone.localdate():
         raise ValidationError(_("Attendance is taken on the day of the meeting, not before."))
     rows = []
     for person_id in sorted(allowed, key=str):
@@ -269,7 +263,7 @@ def minutes_record(
     """The minutes: the meeting is held from then on."""
     if meeting.status == Meeting.Status.CANCELLED:
         raise ValidationError(_("The meeting was cancelled."))
-    if meeting.starts_at.date() > timezone.localdate():
+    if meeting.day > timezone.localdate():
         raise ValidationError(_("Minutes are written on or after the day of the meeting."))
     if not minutes.strip():
         raise ValidationError({"minutes": _("Write what was discussed.")})
@@ -322,12 +316,12 @@ def commitment_record(
     network = meeting.network
     if meeting.status == Meeting.Status.CANCELLED:
         raise ValidationError(_("The meeting was cancelled."))
-    if meeting.starts_at.date() > timezone.localdate():
+    if meeting.day > timezone.localdate():
         raise ValidationError(_("Commitments are made at the meeting, not before it."))
     members = _participants(network)
     if owner.pk not in members:
         raise ValidationError({"owner": _("The owner must be a member of the network.")})
-    if due_on <= meeting.starts_at.date():
+    if due_on <= meeting.day:
         raise ValidationError({"due_on": _("The due date must come after the meeting.")})
     if witnesses is None:
         seen = set(meeting.attendance.filter(present=True).values_list("person_id", flat=True))
@@ -346,7 +340,7 @@ def commitment_record(
             }
         )
     if plan is None:
-        plan = network_plan(network, meeting.starts_at.year, by=by)
+        plan = network_plan(network, meeting.day.year, by=by)
     elif plan.network_id not in (None, network.pk):
         raise ValidationError({"plan": _("This plan belongs to another network.")})
     action = Action(
@@ -388,7 +382,7 @@ def commitment_review(
     """What a meeting found of a commitment; done needs its evidence."""
     if action.made_in_id == meeting.pk:
         raise ValidationError(_("A commitment is reviewed at a later meeting."))
-    if meeting.starts_at.date() > timezone.localdate():
+    if meeting.day > timezone.localdate():
         raise ValidationError(_("Commitments are reviewed at the meeting, not before it."))
     if status == Action.Status.DONE and not (evidence.strip() or action.evidence):
         raise ValidationError({"evidence": _("Say what shows it is done.")})
@@ -402,7 +396,7 @@ def commitment_review(
         version=None,
         status=status,
         evidence=evidence,
-        on=meeting.starts_at.date(),
+        on=meeting.day,
         by=by,
     )
     return review

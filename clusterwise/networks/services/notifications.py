@@ -28,7 +28,8 @@ from django.utils.translation import gettext as _
 from clusterwise.core import messaging
 from clusterwise.org.models import Person, User
 
-from ..models import Action, ActionPlan, Meeting, Network, NetworkMember, Notification
+from ..models import Action, ActionPlan, Meeting, Network, Notification
+from ..selectors.networks import people_of
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +44,6 @@ def language_of(person: Person) -> str:
         if isinstance(code, str) and code in spoken:
             return code
     return str(settings.LANGUAGE_CODE)
-
-
-def _people_of(network: Network, today: datetime.date) -> list[Person]:
-    """The network's current members and its facilitator."""
-    members = NetworkMember.objects.filter(
-        Q(left_on__isnull=True) | Q(left_on__gt=today), network=network
-    ).values("person_id")
-    who = Q(pk__in=members)
-    if network.facilitator_id:
-        who |= Q(pk=network.facilitator_id)
-    return list(Person.objects.filter(who).order_by("name", "pk"))
 
 
 def _deliver(notified: list[tuple[Notification, Person]]) -> int:
@@ -142,7 +132,7 @@ def _remind(pk: Any, *, now: datetime.datetime) -> int:
         )
         url = reverse("networks:meeting", args=[meeting.pk])
         new = []
-        for person in _people_of(meeting.network, timezone.localdate(now)):
+        for person in people_of(meeting.network, on=timezone.localdate(now)):
             if person.pk in told:
                 continue
             with translation.override(language_of(person)):

@@ -14,25 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clusterwise.core.uploads import serve
-from clusterwise.org.models import Person
 from clusterwise.org.views import _apply_errors, require_perm
 
 from ..forms import CommitmentForm, MeetingForm, MinutesForm, ProgressForm, ReviewForm
-from ..models import Meeting, Network
+from ..models import Meeting
 from ..selectors import datapack
 from ..selectors import meetings as selectors
 from ..selectors import networks as network_selectors
 from ..services import meetings as services
 
 VIEW = "networks.view_networks"
-
-
-def _people(network: Network) -> Any:
-    """Members and the facilitator: who can own and witness a commitment."""
-    ids = set(network_selectors.members_of(network).values_list("person_id", flat=True))
-    if network.facilitator_id:
-        ids.add(network.facilitator_id)
-    return Person.objects.filter(pk__in=ids).order_by("name")
 
 
 @require_perm(VIEW)
@@ -81,7 +72,7 @@ def meeting_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     network = meeting.network
     takes_part = network_selectors.takes_part(user, network)  # type: ignore[arg-type]
     runs = network_selectors.runs(user, network)  # type: ignore[arg-type]
-    people = _people(network)
+    people = network_selectors.people_of(network)
     which = request.POST.get("form") if request.method == "POST" else None
     minutes_form = MinutesForm(
         request.POST if which == "minutes" else None,
@@ -112,9 +103,7 @@ def meeting_detail(request: HttpRequest, pk: Any) -> HttpResponse:
             if done:
                 messages.success(request, done)
                 return redirect(reverse("networks:meeting", args=[meeting.pk]))
-    started = meeting.starts_at <= timezone.now() or (
-        meeting.starts_at.date() <= timezone.localdate()
-    )
+    started = meeting.day <= timezone.localdate()
     attendance = selectors.attendance_of(meeting)
     agenda = selectors.agenda_of(meeting)
     for item in agenda:
@@ -153,7 +142,7 @@ def _post(
     """Do what the posted form asks; the message to show, or None if the form has errors."""
     user: Any = request.user
     if which == "attendance":
-        people = {str(p.pk): p for p in _people(meeting.network)}
+        people = {str(p.pk): p for p in network_selectors.people_of(meeting.network)}
         present = [people[k] for k in request.POST.getlist("present") if k in people]
         remote = [people[k] for k in request.POST.getlist("remote") if k in people]
         services.attendance_record(meeting=meeting, present=present, remote=remote, by=user)

@@ -37,10 +37,7 @@ def _supervisors(user: Any) -> Any:
 def _owners(plan: ActionPlan) -> Any:
     """Who can own an action: the people of the plan's unit, or the network's."""
     if plan.network is not None:
-        ids = set(network_selectors.members_of(plan.network).values_list("person", flat=True))
-        if plan.network.facilitator_id:
-            ids.add(plan.network.facilitator_id)
-        return Person.objects.filter(pk__in=ids).order_by("name")
+        return network_selectors.people_of(plan.network)
     posts = Assignment.objects.active().filter(prefix_q("org_path", plan.org_path))
     return Person.objects.filter(pk__in=posts.values("person")).order_by("name")
 

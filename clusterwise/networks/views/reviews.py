@@ -335,14 +335,6 @@ def _posted(request: HttpRequest, name: str) -> Any:
     return None
 
 
-def _people(network: Network) -> Any:
-    """Who may own a workshop action: the members and the facilitator."""
-    ids = set(network_selectors.members_of(network).values_list("person_id", flat=True))
-    if network.facilitator_id:
-        ids.add(network.facilitator_id)
-    return Person.objects.filter(pk__in=ids).order_by("name")
-
-
 def _member_schools(network: Network) -> Any:
     return OrgUnit.objects.filter(
         pk__in=network_selectors.schools_of(network).values("school")
@@ -592,7 +584,7 @@ def workshop(request: HttpRequest, pk: Any, year: int) -> HttpResponse:
         action_form = ActionForm(
             _posted(request, "action"),
             plans=ActionPlan.objects.filter(cycle=cycle),
-            people=_people(network),
+            people=network_selectors.people_of(network),
             initial={"owner": None},
         )
         meeting_form = WorkshopMeetingForm(
